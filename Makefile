@@ -1,0 +1,58 @@
+# Lixiao: `make demo` serves the demo university; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/test
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: demo serve install install-dev migrate seed test test-sqlite test-postgres lint format bench bench-http clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -c 'import sys; sys.exit("Lixiao needs Python >= 3.11" if sys.version_info < (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/activate
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	@mkdir -p var
+	$(PY) manage.py migrate --no-input -v0
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+demo: seed
+	@echo "Lixiao 离校 demo: http://127.0.0.1:$(PORT)/  (accounts in README.md)"
+	$(PY) manage.py db_worker --queue-name default >var/worker.log 2>&1 & \
+	  WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
+	  $(VENV)/bin/gunicorn lixiao.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile -
+
+test: install-dev
+	@bash scripts/test.sh
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install-dev
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+bench-http: install-dev
+	$(PY) bench/http.py $(BENCH_ARGS)
+
+clean:
+	rm -rf var artifacts

@@ -1,0 +1,30 @@
+"""Login with 学号/职工号 and a password, or the initial password while it is still in use."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+
+from lixiao.accounts import passwords
+
+
+class LixiaoBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if not username or password is None:
+            return None
+        User = get_user_model()
+        user = (
+            User.objects.select_related("student", "staff").filter(username=username.strip()).first()
+        )
+        if user is None:
+            User().set_password(password)  # same cost as a real check: no timing oracle for usernames
+            return None
+        if user.uses_initial_password:
+            if not passwords.check_initial(user, password):
+                return None
+            if passwords.initial_expired(user):
+                if request is not None:
+                    request.lixiao_initial_expired = True
+                return None
+            return user if self.user_can_authenticate(user) else None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None

@@ -1,0 +1,55 @@
+"""Roles a person acts in, the one chosen for this session, and the gate for each surface."""
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+
+from lixiao.clearance.queries import roles_of
+
+LABELS = {
+    "student": "毕业生",
+    "department": "学校离校办理人员",
+    "counselor": "院系辅导员",
+    "office": "管理员",
+    "auditor": "审计管理员",
+}
+HOMES = {
+    "student": "portal:home",
+    "department": "desk:home",
+    "counselor": "desk:home",
+    "office": "console:home",
+    "auditor": "console:home",
+}
+SESSION_KEY = "lixiao_role"
+
+
+def available(request) -> list[str]:
+    if not hasattr(request, "_lixiao_roles"):
+        request._lixiao_roles = roles_of(request.user)
+    return request._lixiao_roles
+
+
+def current(request) -> str | None:
+    roles = available(request)
+    chosen = request.session.get(SESSION_KEY)
+    if chosen in roles:
+        return chosen
+    return roles[0] if len(roles) == 1 else None
+
+
+def role_required(*allowed: str):
+    """Deny by default: the person must hold one of these roles (403 otherwise)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect(f"/accounts/login/?next={request.path}")
+            if not set(available(request)) & set(allowed):
+                raise PermissionDenied("您没有访问此页面的权限。")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,30 @@
+"""Audit of logins: success and failure, never the password."""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+from django.utils import timezone
+
+from lixiao.clearance.models import Event
+
+
+def _ip(request):
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+@receiver(user_logged_in)
+def logged_in(sender, request, user, **kwargs):
+    if request is not None:
+        request.session["lixiao_login_at"] = timezone.now().timestamp()
+    Event.objects.create(actor=user, action="accounts.login.succeeded", client_ip=_ip(request))
+
+
+@receiver(user_logged_out)
+def logged_out(sender, request, user, **kwargs):
+    if user is not None:
+        Event.objects.create(actor=user, action="accounts.logout", client_ip=_ip(request))
+
+
+@receiver(user_login_failed)
+def login_failed(sender, credentials, request=None, **kwargs):
+    username = str(credentials.get("username", ""))[:64]
+    Event.objects.create(action="accounts.login.failed", client_ip=_ip(request), data={"username": username})

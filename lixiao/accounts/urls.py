@@ -1,0 +1,13 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from lixiao.accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", views.password_change, name="password_change"),
+    path("role/", views.choose_role, name="role"),
+    path("", views.home, name="home"),
+]

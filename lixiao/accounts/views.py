@@ -1,0 +1,61 @@
+"""Login, logout, password change, role choice and the landing redirect."""
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from lixiao.accounts import passwords
+from lixiao.accounts import roles as role_mod
+from lixiao.accounts.forms import LoginForm, PasswordChangeForm
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+def locked_out(request, credentials=None, *args, **kwargs):
+    """django-axes calls this when username + address has failed too often."""
+    from django.conf import settings
+
+    minutes = int(settings.AXES_COOLOFF_TIME * 60)
+    return render(
+        request, "accounts/locked.html", {"minutes": minutes, "form": LoginForm(request)}, status=429
+    )
+
+
+@login_required
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        passwords.set_new(request.user, form.cleaned_data["new1"])
+        update_session_auth_hash(request, request.user)
+        messages.success(request, "密码已修改。")
+        return redirect("accounts:home")
+    return render(request, "accounts/password_change.html", {"form": form, "forced": request.user.uses_initial_password})
+
+
+@login_required
+def home(request):
+    roles = role_mod.available(request)
+    if not roles:
+        return render(request, "accounts/no_role.html")
+    role = role_mod.current(request)
+    if role is None:
+        return redirect("accounts:role")
+    return redirect(role_mod.HOMES[role])
+
+
+@login_required
+def choose_role(request):
+    roles = role_mod.available(request)
+    if request.method == "POST":
+        role = request.POST.get("role")
+        if role in roles:
+            request.session[role_mod.SESSION_KEY] = role
+            return redirect(role_mod.HOMES[role])
+        messages.error(request, "请选择您拥有的身份。")
+    return render(request, "accounts/role.html", {"choices": [(r, role_mod.LABELS[r]) for r in roles]})

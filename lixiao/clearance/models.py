@@ -1,0 +1,291 @@
+"""The domain: categories of steps, batches, grants, forms, records and the audit log."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from lixiao.directory.models import StudentType
+
+
+class CompletionRule(models.TextChoices):
+    REQUIRED = "required", "办结必办即完成"
+    ALL = "all", "办结全部即完成"
+
+
+class OwnerType(models.TextChoices):
+    DEPARTMENT = "department", "学校部门"
+    COLLEGE = "college", "院系"
+
+
+class Precedence(models.TextChoices):
+    SOURCE = "source", "以集成表为准（同步可双向改变）"
+    MANUAL_WINS = "manual_wins", "人工优先（人工通过不被同步撤销）"
+
+
+class State(models.TextChoices):
+    NOT_REQUIRED = "not_required", "无需办理"
+    PENDING = "pending", "未办理"
+    PASSED = "passed", "已办理"
+
+
+class Source(models.TextChoices):
+    DESK = "desk", "现场办理"
+    BULK = "bulk", "批量办理"
+    IMPORT = "import", "导入"
+    API = "api", "接口"
+    SYNC = "sync", "数据同步"
+    CASCADE = "cascade", "联动"
+    ADMIN = "admin", "管理员"
+    SURVEY = "survey", "调查问卷"
+    ROSTER = "roster", "名单导入"
+
+
+class Scope(models.TextChoices):
+    SCHOOL = "school", "全校"
+    COLLEGE = "college", "本院系"
+    MINE = "mine", "我的学生"
+
+
+class Category(models.Model):
+    name = models.CharField("类别名称", max_length=64, unique=True)
+    completion_rule = models.CharField(
+        "办结规则", max_length=16, choices=CompletionRule.choices, default=CompletionRule.REQUIRED
+    )
+    survey_enabled = models.BooleanField("学生服务：调查问卷", default=False)
+    change_deadline = models.DateField("环节变更申请截止日期", null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = verbose_name_plural = "离校类别"
+
+    def __str__(self):
+        return self.name
+
+
+class Step(models.Model):
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="steps")
+    title = models.CharField("环节标题", max_length=64)
+    owner_type = models.CharField("环节类型", max_length=16, choices=OwnerType.choices)
+    department = models.ForeignKey(
+        "directory.Department", on_delete=models.PROTECT, null=True, blank=True, related_name="steps"
+    )
+    required = models.BooleanField("是否必办", default=True)
+    automatic = models.BooleanField("自动办理", default=False)
+    source = models.ForeignKey(
+        "integrations.IntegrationSource", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="steps",
+    )
+    precedence = models.CharField(
+        "人工与同步的优先", max_length=16, choices=Precedence.choices, default=Precedence.SOURCE
+    )
+    is_final = models.BooleanField("最终环节（院系离校）", default=False)
+    # [{"attr": "political_status", "op": "in", "values": ["中共党员", "中共预备党员"]}, …]: all must hold.
+    condition = models.JSONField("适用条件", default=list, blank=True)
+    instructions = models.TextField("办理说明", blank=True)
+    contact = models.CharField("联系方式", max_length=128, blank=True)
+    order = models.PositiveIntegerField("顺序", default=0)
+    deadline = models.DateField("办理截止日期", null=True, blank=True)
+
+    class Meta:
+        ordering = ["category", "order", "id"]
+        verbose_name = verbose_name_plural = "环节"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category"], condition=Q(is_final=True), name="one_final_step_per_category"
+            ),
+            models.UniqueConstraint(fields=["category", "title"], name="unique_step_title_in_category"),
+            models.CheckConstraint(
+                condition=Q(owner_type="college") | Q(department__isnull=False),
+                name="department_step_names_department",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Batch(models.Model):
+    name = models.CharField("批次名称", max_length=64)
+    academic_year = models.CharField("学年", max_length=9, help_text="例如 2025-2026")
+    student_type = models.CharField("学生类别", max_length=8, choices=StudentType.choices, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="batches")
+    opens_at = models.DateTimeField("服务开始时间")
+    closes_at = models.DateTimeField("服务结束时间")
+    description = models.TextField("描述", blank=True)
+    enabled = models.BooleanField("是否使用", default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-opens_at", "-id"]
+        verbose_name = verbose_name_plural = "离校批次"
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="window_ends_after_start")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def window_state(self, now=None) -> str:
+        """'open', 'not_yet' or 'closed'."""
+        now = now or timezone.now()
+        if now < self.opens_at:
+            return "not_yet"
+        if now >= self.closes_at:
+            return "closed"
+        return "open"
+
+
+class Grant(models.Model):
+    """A person allowed to handle a step, with its scope. batch=None: the category's default."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, null=True, blank=True, related_name="grants")
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grants")
+    scope = models.CharField("范围", max_length=16, choices=Scope.choices)
+    college = models.ForeignKey(
+        "directory.College", on_delete=models.PROTECT, null=True, blank=True, related_name="grants"
+    )
+    starts_on = models.DateField("生效日期", null=True, blank=True)
+    ends_on = models.DateField("截止日期", null=True, blank=True)
+    is_lead = models.BooleanField("可向本院系人员再授权", default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "人员授权"
+        indexes = [models.Index(fields=["user", "batch"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(scope="college") | Q(college__isnull=False), name="college_scope_names_college"
+            ),
+            models.UniqueConstraint(
+                fields=["batch", "step", "user", "college"], name="unique_college_grant",
+                condition=Q(college__isnull=False, batch__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["batch", "step", "user", "scope"], name="unique_grant",
+                condition=Q(college__isnull=True, batch__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.step} · {self.get_scope_display()}"
+
+    def active_on(self, day) -> bool:
+        return (self.starts_on is None or self.starts_on <= day) and (self.ends_on is None or day <= self.ends_on)
+
+
+class Form(models.Model):
+    """One student's departure form (离校单) in one batch."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="forms")
+    student = models.ForeignKey("directory.Student", on_delete=models.PROTECT, related_name="forms")
+    # Copied from the student so that scoped lists filter one table; kept in step by the writer.
+    college = models.ForeignKey("directory.College", on_delete=models.PROTECT, related_name="+")
+    counselor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="counselled_forms"
+    )
+    completed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "离校单"
+        constraints = [models.UniqueConstraint(fields=["batch", "student"], name="one_form_per_batch_student")]
+        indexes = [
+            models.Index(fields=["batch", "college"]),
+            models.Index(fields=["batch", "counselor"]),
+            models.Index(fields=["batch", "completed_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.batch} · {self.student_id}"
+
+
+class Record(models.Model):
+    """One step on one form (环节状态)."""
+
+    form = models.ForeignKey(Form, on_delete=models.PROTECT, related_name="records")
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="records")
+    state = models.CharField("状态", max_length=16, choices=State.choices)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    handled_at = models.DateTimeField("办理时间", null=True, blank=True)
+    note = models.CharField("备注", max_length=255, blank=True)
+    source = models.CharField("来源", max_length=16, choices=Source.choices, blank=True)
+    reason = models.CharField("集成表说明", max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "环节状态"
+        constraints = [models.UniqueConstraint(fields=["form", "step"], name="one_record_per_form_step")]
+        indexes = [models.Index(fields=["step", "state"])]
+
+    def __str__(self):
+        return f"{self.form_id}/{self.step_id}: {self.state}"
+
+
+class Event(models.Model):
+    """Append-only audit log: never updated or deleted (database triggers refuse it)."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=64, db_index=True)
+    batch = models.ForeignKey(Batch, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+")
+    form = models.ForeignKey(Form, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="events")
+    record = models.ForeignKey(Record, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="events")
+    step = models.ForeignKey(Step, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+")
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    source = models.CharField(max_length=16, blank=True)
+    note = models.CharField(max_length=255, blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    group = models.UUIDField(null=True, blank=True, db_index=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审计日志"
+        indexes = [
+            models.Index(fields=["form", "at"]),
+            models.Index(fields=["actor", "at"]),
+            models.Index(fields=["step", "at"]),
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit events are append-only")
+
+
+class StepTally(models.Model):
+    """Counts per batch × step × college, maintained by the writer so statistics read a few rows."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+")
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="+")
+    college = models.ForeignKey("directory.College", on_delete=models.CASCADE, related_name="+")
+    not_required = models.IntegerField(default=0)
+    pending = models.IntegerField(default=0)
+    passed = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "step", "college"], name="one_tally_per_step_college")]
+
+
+class FormTally(models.Model):
+    """Forms and completed forms per batch × college, maintained by the writer."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+")
+    college = models.ForeignKey("directory.College", on_delete=models.CASCADE, related_name="+")
+    forms = models.IntegerField(default=0)
+    completed = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "college"], name="one_form_tally_per_college")]

@@ -1,0 +1,99 @@
+"""The one access gate (Rule 4): which batches, steps and forms a person may see or handle.
+
+Every list, search, export, statistic, API call, import and the writer itself start from
+these functions. A second hand-written scope filter anywhere else is a bug.
+"""
+
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from lixiao.clearance.models import Batch, Grant, Scope, Step
+
+NOTHING = Q(pk__in=[])
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def active_grants(user, batch: Batch | None = None, step: Step | int | None = None) -> QuerySet[Grant]:
+    """Grants in force today for this person (per batch; category defaults are templates only)."""
+    if not user or not user.is_authenticated:
+        return Grant.objects.none()
+    day = today()
+    qs = Grant.objects.filter(user=user, batch__isnull=False).filter(
+        Q(starts_on__isnull=True) | Q(starts_on__lte=day), Q(ends_on__isnull=True) | Q(ends_on__gte=day)
+    )
+    if batch is not None:
+        qs = qs.filter(batch=batch)
+    if step is not None:
+        qs = qs.filter(step=step)
+    return qs
+
+
+def grant_q(grant: Grant) -> Q:
+    """The forms one grant reaches."""
+    if grant.scope == Scope.SCHOOL:
+        return Q()
+    if grant.scope == Scope.COLLEGE:
+        return Q(college_id=grant.college_id)
+    return Q(counselor_id=grant.user_id)
+
+
+def _union(grants) -> Q:
+    q = None
+    for grant in grants:
+        part = grant_q(grant)
+        if part == Q():
+            return Q()
+        q = part if q is None else q | part
+    return q if q is not None else NOTHING
+
+
+def is_office(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_office)
+
+
+def handler_batches(user) -> QuerySet[Batch]:
+    """Batches a person handles in: any for the office; enabled ones with a grant for others."""
+    if is_office(user):
+        return Batch.objects.all()
+    ids = active_grants(user).values("batch_id")
+    return Batch.objects.filter(enabled=True, id__in=ids)
+
+
+def handler_steps(user, batch: Batch) -> QuerySet[Step]:
+    """The steps of this batch a person may change."""
+    steps = Step.objects.filter(category_id=batch.category_id)
+    if is_office(user):
+        return steps
+    if not batch.enabled:
+        return steps.none()
+    return steps.filter(id__in=active_grants(user, batch).values("step_id"))
+
+
+def read_q(user, batch: Batch) -> Q:
+    """Forms of this batch a person may read: the union of their grants' reach (whole forms)."""
+    if is_office(user):
+        return Q(batch=batch)
+    if not batch.enabled:
+        return NOTHING
+    return Q(batch=batch) & _union(active_grants(user, batch))
+
+
+def handle_q(user, batch: Batch, step: Step | int) -> Q:
+    """Forms of this batch on which a person may change this step."""
+    if is_office(user):
+        return Q(batch=batch)
+    if not batch.enabled:
+        return NOTHING
+    return Q(batch=batch) & _union(active_grants(user, batch, step))
+
+
+def student_q(user) -> Q:
+    """A student reads only their own forms, in enabled batches."""
+    if not user or not user.is_authenticated:
+        return NOTHING
+    return Q(student__user=user, batch__enabled=True)

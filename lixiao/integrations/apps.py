@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    name = "lixiao.integrations"
+    verbose_name = "集成表与数据同步"

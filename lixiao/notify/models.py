@@ -1,0 +1,18 @@
+"""In-app notifications (站内通知)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField(default=timezone.now)
+    title = models.CharField("标题", max_length=128)
+    body = models.TextField("内容", blank=True)
+    link = models.CharField("链接", max_length=255, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"])]

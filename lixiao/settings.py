@@ -1,0 +1,213 @@
+"""Django settings, read from the environment (see .env.example for every variable)."""
+
+import hashlib
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from lixiao import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env.text("LIXIAO_VAR_DIR", str(BASE_DIR / "var")))
+
+PRODUCTION = env.text("LIXIAO_ENV", "development") == "production"
+DEBUG = env.flag("DEBUG", default=not PRODUCTION)
+
+if PRODUCTION:
+    SECRET_KEY = env.required("SECRET_KEY", "production needs a long random secret key")
+    ALLOWED_HOSTS = env.items("ALLOWED_HOSTS")
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("ALLOWED_HOSTS is not set: list the host names that serve Lixiao")
+    ID_NUMBER_KEY = env.required(
+        "LIXIAO_ID_KEY", "production needs the key that encrypts ID numbers (32+ random characters)"
+    )
+else:
+    # Development default only: safe because it never leaves this machine.
+    SECRET_KEY = env.text("SECRET_KEY", "dev-insecure-lixiao-key-change-me-in-production-0123456789")
+    ALLOWED_HOSTS = env.items("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+    ID_NUMBER_KEY = env.text("LIXIAO_ID_KEY", hashlib.sha256(SECRET_KEY.encode()).hexdigest())
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "axes",
+    "django_tasks",
+    "django_tasks_db",
+    "js_lib_htmx",
+    "bootstrap",
+    "lixiao.directory",
+    "lixiao.integrations",
+    "lixiao.clearance",
+    "lixiao.notify",
+    "lixiao.accounts",
+    "lixiao.portal",
+    "lixiao.desk",
+    "lixiao.console",
+    "lixiao.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "lixiao.accounts.middleware.AccountGateMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "lixiao.urls"
+WSGI_APPLICATION = "lixiao.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "lixiao" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "lixiao.accounts.context.roles",
+            ],
+        },
+    }
+]
+
+
+def _database(url: str) -> dict:
+    try:
+        config = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+    except Exception as exc:  # dj-database-url raises several types for a bad URL
+        raise ImproperlyConfigured(f"DATABASE_URL={url!r} is not a valid database URL ({exc})") from None
+    engine = config.get("ENGINE", "")
+    if engine.endswith("sqlite3"):
+        # WAL + busy timeout + IMMEDIATE: concurrent writers queue instead of failing
+        # with "database is locked", and a transaction takes its write lock up front.
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+            " PRAGMA foreign_keys=ON; PRAGMA cache_size=-64000;",
+        }
+    elif engine.endswith("postgresql"):
+        pass
+    else:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL={url!r} names an unsupported database: use sqlite:/// or postgres://"
+        )
+    return config
+
+
+DATABASE_URL = env.text("DATABASE_URL", f"sqlite:///{VAR_DIR / 'lixiao.sqlite3'}")
+DATABASES = {"default": _database(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "directory.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "lixiao.accounts.backends.LixiaoBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+LIXIAO_PASSWORD_PROFILE = env.text("LIXIAO_PASSWORD_PROFILE", "djbh3")  # 等保 level 3
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "lixiao.accounts.validators.ProfileLengthValidator",
+    },
+    {"NAME": "lixiao.accounts.validators.CharacterClassesValidator"},
+    {"NAME": "lixiao.accounts.validators.PersonalDataValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# An initial password (last 6 of the ID number) is weak by nature: it expires unused.
+LIXIAO_INITIAL_PASSWORD_DAYS = env.integer("LIXIAO_INITIAL_PASSWORD_DAYS", 30)
+
+# Lockout on username + client address: campus NAT puts thousands behind one address,
+# so an address alone must never lock everybody out.
+AXES_FAILURE_LIMIT = env.integer("LIXIAO_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = env.integer("LIXIAO_LOCKOUT_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "lixiao.accounts.views.locked_out"
+AXES_IPWARE_PROXY_COUNT = env.integer("LIXIAO_PROXY_COUNT", 0)
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env.integer("LIXIAO_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_SAVE_EVERY_REQUEST = False  # the idle timer is refreshed by the account gate, once a minute
+LIXIAO_SESSION_MAX_HOURS = env.integer("LIXIAO_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "lixiao" / "locale"]
+TIME_ZONE = env.text("TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(VAR_DIR / "media")}},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+TASKS = {
+    "default": {
+        "BACKEND": env.text("LIXIAO_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+EMAIL_BACKEND = env.text("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "lixiao@localhost")
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env.flag("LIXIAO_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.integer("LIXIAO_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    CSRF_TRUSTED_ORIGINS = env.items("CSRF_TRUSTED_ORIGINS")
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+LIXIAO_UPLOAD_MAX_BYTES = env.integer("LIXIAO_UPLOAD_MAX_MB", 20) * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.text("LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}

@@ -1,0 +1,60 @@
+"""Fixed personas shared by all tests: the same small university everywhere."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from lixiao.clearance.models import Form, Record
+from lixiao.directory.models import College, User
+from tests import factories as f
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    # Argon2 is right in production and slow in tests; the hasher itself is Django's.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def uni(db):
+    """Two colleges, one batch; personas: students, handlers, counselors, office, outsider."""
+    cs = College.objects.create(code="CS", name="计算机与信息科学学院")
+    lit = College.objects.create(code="LIT", name="文学院")
+    cat = f.category()
+    b = f.batch(cat)
+    counselor_cs = f.staff("T1001", "张老师", college=cs)
+    counselor_lit = f.staff("T1002", "李老师", college=lit)
+    library = f.staff("L2001", "图书馆王老师")
+    finance = f.staff("F3001", "财务处赵老师")
+    dorm = f.staff("D4001", "公寓刘老师")
+    office = f.staff("A0001", "离校办管理员", is_office=True)
+    outsider = f.staff("X9999", "无授权老师")
+    student = f.student("2022000001", "陈同学", cs, political="中共党员", seed=1)
+    student_lit = f.student("2022000003", "林同学", lit, seed=3)
+    student_cs2 = f.student("2022000005", "周同学", cs, seed=5)
+    f.enrol(b, [student, student_cs2], counselor=counselor_cs)
+    f.enrol(b, [student_lit], counselor=counselor_lit)
+    f.grant(b, "图书馆", library)
+    f.grant(b, "财务处", finance)
+    f.grant(b, "学生公寓", dorm)
+    f.grant(b, "校友会登记", dorm)
+    for title in ("组织关系转移", "院系离校"):
+        f.grant(b, title, counselor_cs, scope="college", college=cs)
+        f.grant(b, title, counselor_lit, scope="college", college=lit)
+    return SimpleNamespace(
+        cs=cs, lit=lit, category=cat, batch=b, counselor_cs=counselor_cs, counselor_lit=counselor_lit,
+        library=library, finance=finance, dorm=dorm, office=office, outsider=outsider,
+        student=student, student_lit=student_lit, student_cs2=student_cs2,
+        form=Form.objects.get(batch=b, student=student),
+        form_lit=Form.objects.get(batch=b, student=student_lit),
+        form_cs2=Form.objects.get(batch=b, student=student_cs2),
+    )
+
+
+def record(form: Form, title: str) -> Record:
+    return Record.objects.get(form=form, step__title=title)
+
+
+@pytest.fixture
+def anonymous_user():
+    return User()
