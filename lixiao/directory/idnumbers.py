@@ -61,13 +61,17 @@ def lookup_hash(value: str) -> str:
     return hmac.new(mac, normalise(value).encode(), hashlib.sha256).hexdigest()
 
 
+@lru_cache(maxsize=4)
+def _cipher(secret: str) -> AESGCM:
+    return AESGCM(_keys(secret)[0])
+
+
 def encrypt(value: str) -> str:
-    enc, _ = _keys(settings.ID_NUMBER_KEY)
     nonce = os.urandom(12)
-    return base64.b64encode(nonce + AESGCM(enc).encrypt(nonce, normalise(value).encode(), None)).decode()
+    sealed = _cipher(settings.ID_NUMBER_KEY).encrypt(nonce, normalise(value).encode(), None)
+    return base64.b64encode(nonce + sealed).decode()
 
 
 def decrypt(token: str) -> str:
-    enc, _ = _keys(settings.ID_NUMBER_KEY)
     raw = base64.b64decode(token)
-    return AESGCM(enc).decrypt(raw[:12], raw[12:], None).decode()
+    return _cipher(settings.ID_NUMBER_KEY).decrypt(raw[:12], raw[12:], None).decode()
