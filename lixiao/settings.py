@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "bootstrap",
     "lixiao.directory",
     "lixiao.integrations",
+    "lixiao.tabular",
     "lixiao.clearance",
     "lixiao.notify",
     "lixiao.accounts",

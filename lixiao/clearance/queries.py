@@ -132,7 +132,7 @@ def step_statistics(user, batch: Batch, steps=None) -> list[StepStats]:
     Counters are per college; "my students" reach is counted live (a counselor's few hundred).
     """
     steps = list(steps if steps is not None else scope.handler_steps(user, batch))
-    tallies = defaultdict(lambda: [0, 0])
+    counts_by_step = defaultdict(lambda: [0, 0])
     rows = StepTally.objects.filter(batch=batch, step__in=steps).values_list("step_id", "college_id", "pending", "passed")
     by_step = defaultdict(list)
     for step_id, college_id, pending, passed in rows:
@@ -140,7 +140,7 @@ def step_statistics(user, batch: Batch, steps=None) -> list[StepStats]:
     result = []
     for step in steps:
         school, colleges, mine = _reach(user, batch, step.id)
-        counts = tallies[step.id]
+        counts = counts_by_step[step.id]
         for college_id, pending, passed in by_step[step.id]:
             if school or college_id in colleges:
                 counts[0] += pending

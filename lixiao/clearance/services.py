@@ -115,6 +115,8 @@ def apply_many(
     everything else commits in one transaction with one audit group.
     """
     outcome = Outcome(group=group or uuid.uuid4())
+    if step.category_id != batch.category_id:
+        raise NotFound  # a step of another category: nothing to handle here
     _check_open(actor, batch)
     step_infos = _step_infos(batch.category_id)
     now = timezone.now()
@@ -129,6 +131,7 @@ def apply_many(
         forms = _lock_forms(sorted(allowed))
         states = _load_states(list(forms))
         changes: list[tuple[int, Change, Item | None]] = []
+        new_reasons: dict[str, list[int]] = defaultdict(list)  # reason → record ids
         for form_id, item in wanted.items():
             if form_id not in forms:
                 outcome.refused.append((form_id, "scope", "该学生不在您的办理范围内"))
@@ -150,6 +153,10 @@ def apply_many(
                 continue
             if not planned:
                 outcome.unchanged.append(form_id)
+                if item.reason is not None:
+                    # A source's words can change while the state stays (欠费 1,200 → 800 元):
+                    # the student must see the current reason, not the first one or none.
+                    new_reasons[item.reason[:255]].append(_rid)
                 continue
             outcome.changed.append(form_id)
             for change in planned:
@@ -158,6 +165,8 @@ def apply_many(
                     outcome.reopened.append(form_id)
         _commit(actor, batch, step_infos, forms, states, changes, outcome.group, now,
                 trigger_title=step.title)
+        for reason, record_ids in new_reasons.items():
+            bulkdb.update_where_in(Record._meta.db_table, {"reason": reason}, record_ids)
         if len(items) > 1:
             _summary_event(actor, batch, step, outcome, now)
     if outcome.refused and len(items) == 1 and actor.user is not None:
