@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "lixiao.directory",
     "lixiao.integrations",
     "lixiao.tabular",
+    "lixiao.survey",
     "lixiao.clearance",
     "lixiao.notify",
     "lixiao.accounts",
@@ -167,6 +168,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The project's own assets (lixiao.css) live outside any app, so the finders must be told.
+STATICFILES_DIRS = [BASE_DIR / "lixiao" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                 "OPTIONS": {"location": str(VAR_DIR / "media")}},

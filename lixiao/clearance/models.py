@@ -87,6 +87,8 @@ class Step(models.Model):
     contact = models.CharField("联系方式", max_length=128, blank=True)
     order = models.PositiveIntegerField("顺序", default=0)
     deadline = models.DateField("办理截止日期", null=True, blank=True)
+    # Passed through the writer (source "survey") when the student submits the category's survey.
+    survey_bound = models.BooleanField("提交问卷即通过", default=False)
 
     class Meta:
         ordering = ["category", "order", "id"]
