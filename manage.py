@@ -18,7 +18,9 @@ def main():
         sys.exit(f"Lixiao configuration error: {exc}")
     except OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        sys.exit(f"Lixiao cannot use the database ({first}). Check DATABASE_URL and that the server is running.")
+        sys.exit(
+            f"Lixiao cannot use the database ({first}). Check DATABASE_URL and that the server is running."
+        )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ def text(name: str, default: str | None = None) -> str | None:
         try:
             return Path(path).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE={path} cannot be read: {exc.strerror}") from None
+            raise ImproperlyConfigured(
+                f"{name}_FILE={path} cannot be read: {exc.strerror}"
+            ) from None
     value = os.environ.get(name)
     return value if value not in (None, "") else default
 
@@ -37,6 +39,16 @@ def integer(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={value!r} must be a whole number") from None
+
+
+def number(name: str, default: float) -> float:
+    value = text(name)
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} must be a number") from None
 
 
 def items(name: str, default: str = "") -> list[str]:

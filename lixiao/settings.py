@@ -1,6 +1,8 @@
 """Django settings, read from the environment (see .env.example for every variable)."""
 
 import hashlib
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -18,13 +20,17 @@ if PRODUCTION:
     SECRET_KEY = env.required("SECRET_KEY", "production needs a long random secret key")
     ALLOWED_HOSTS = env.items("ALLOWED_HOSTS")
     if not ALLOWED_HOSTS:
-        raise ImproperlyConfigured("ALLOWED_HOSTS is not set: list the host names that serve Lixiao")
+        raise ImproperlyConfigured(
+            "ALLOWED_HOSTS is not set: list the host names that serve Lixiao"
+        )
     ID_NUMBER_KEY = env.required(
         "LIXIAO_ID_KEY", "production needs the key that encrypts ID numbers (32+ random characters)"
     )
 else:
     # Development default only: safe because it never leaves this machine.
-    SECRET_KEY = env.text("SECRET_KEY", "dev-insecure-lixiao-key-change-me-in-production-0123456789")
+    SECRET_KEY = env.text(
+        "SECRET_KEY", "dev-insecure-lixiao-key-change-me-in-production-0123456789"
+    )
     ALLOWED_HOSTS = env.items("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
     ID_NUMBER_KEY = env.text("LIXIAO_ID_KEY", hashlib.sha256(SECRET_KEY.encode()).hexdigest())
 
@@ -44,6 +50,7 @@ INSTALLED_APPS = [
     "lixiao.integrations",
     "lixiao.tabular",
     "lixiao.survey",
+    "lixiao.objections",
     "lixiao.clearance",
     "lixiao.notify",
     "lixiao.accounts",
@@ -88,11 +95,19 @@ TEMPLATES = [
 ]
 
 
+def _without_password(url: str) -> str:
+    """The URL as it may appear in an error message: a password never reaches a log."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
 def _database(url: str) -> dict:
     try:
         config = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
-    except Exception as exc:  # dj-database-url raises several types for a bad URL
-        raise ImproperlyConfigured(f"DATABASE_URL={url!r} is not a valid database URL ({exc})") from None
+    except Exception:  # dj-database-url raises several types for a bad URL, with long texts
+        raise ImproperlyConfigured(
+            f"DATABASE_URL={_without_password(url)!r} is not a database URL:"
+            " use sqlite:////path/to/lixiao.sqlite3 or postgres://user:password@host:5432/name"
+        ) from None
     engine = config.get("ENGINE", "")
     if engine.endswith("sqlite3"):
         # WAL + busy timeout + IMMEDIATE: concurrent writers queue instead of failing
@@ -107,7 +122,8 @@ def _database(url: str) -> dict:
         pass
     else:
         raise ImproperlyConfigured(
-            f"DATABASE_URL={url!r} names an unsupported database: use sqlite:/// or postgres://"
+            f"DATABASE_URL={_without_password(url)!r} names an unsupported database:"
+            " use sqlite:/// or postgres://"
         )
     return config
 
@@ -144,11 +160,19 @@ LIXIAO_INITIAL_PASSWORD_DAYS = env.integer("LIXIAO_INITIAL_PASSWORD_DAYS", 30)
 # Lockout on username + client address: campus NAT puts thousands behind one address,
 # so an address alone must never lock everybody out.
 AXES_FAILURE_LIMIT = env.integer("LIXIAO_LOGIN_FAILURES", 5)
-AXES_COOLOFF_TIME = env.integer("LIXIAO_LOCKOUT_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LIXIAO_LOCKOUT_MINUTES = env.integer("LIXIAO_LOCKOUT_MINUTES", 15)
+if LIXIAO_LOCKOUT_MINUTES < 1 or AXES_FAILURE_LIMIT < 1:
+    # A zero cool-off is a permanent lock in django-axes; a zero limit locks every login.
+    raise ImproperlyConfigured(
+        "LIXIAO_LOCKOUT_MINUTES and LIXIAO_LOGIN_FAILURES must be at least 1"
+    )
+AXES_COOLOFF_TIME = timedelta(minutes=LIXIAO_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # the combination, not either one
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "lixiao.accounts.views.locked_out"
-AXES_IPWARE_PROXY_COUNT = env.integer("LIXIAO_PROXY_COUNT", 0)
+# Number of reverse proxies in front of gunicorn that append to X-Forwarded-For.
+LIXIAO_PROXY_COUNT = env.integer("LIXIAO_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "lixiao.accounts.network.client_ip"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
@@ -171,8 +195,10 @@ STATIC_ROOT = VAR_DIR / "static"
 # The project's own assets (lixiao.css) live outside any app, so the finders must be told.
 STATICFILES_DIRS = [BASE_DIR / "lixiao" / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(VAR_DIR / "media")}},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "media")},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
@@ -215,3 +241,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.text("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- Integrations and notifications (lixiao.integrations, lixiao.notify) ---------------------
+# Pushes per source per minute; counted in the database so every node shares the limit.
+LIXIAO_PUSH_PER_MINUTE = env.integer("LIXIAO_PUSH_PER_MINUTE", 30)
+# Send each in-app notification by email too, to people who have an address.
+LIXIAO_EMAIL_NOTIFICATIONS = env.flag("LIXIAO_EMAIL_NOTIFICATIONS", False)
+# A group robot (WeCom / DingTalk style) that receives staff notifications as JSON text messages.
+LIXIAO_WEBHOOK_URL = env.text("LIXIAO_WEBHOOK_URL", "")
+LIXIAO_WEBHOOK_ATTEMPTS = env.integer("LIXIAO_WEBHOOK_ATTEMPTS", 5)
+LIXIAO_WEBHOOK_BACKOFF_SECONDS = env.number("LIXIAO_WEBHOOK_BACKOFF_SECONDS", 2.0)
+# How often `manage.py sync --every` runs when no interval is given (minutes).
+LIXIAO_SYNC_EVERY_MINUTES = env.integer("LIXIAO_SYNC_EVERY_MINUTES", 10)
+
+# --- Student portal (lixiao.portal) -----------------------------------------------------------
+# Show the handler's personal name in a step's history to the student (off: only the unit).
+LIXIAO_SHOW_HANDLER_NAMES = env.flag("LIXIAO_SHOW_HANDLER_NAMES", False)

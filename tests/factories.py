@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from lixiao.clearance import services
-from lixiao.clearance.models import Batch, Category, Grant, OwnerType, Step
+from lixiao.clearance.models import Batch, Category, Form, Grant, OwnerType, Record, State, Step
 from lixiao.directory import idnumbers
 from lixiao.directory.models import College, Department, Staff, Student, User
 from lixiao.integrations.models import IntegrationSource
@@ -77,3 +77,39 @@ def enrol(b: Batch, students, counselor=None) -> None:
 def grant(b: Batch, step_title: str, user: User, scope="school", college=None) -> Grant:
     step = Step.objects.get(category=b.category, title=step_title)
     return Grant.objects.create(batch=b, step=step, user=user, scope=scope, college=college)
+
+
+def enrolled(b: Batch, number: str, name: str, college: College, counselor=None, **student_extra):
+    """A new student on the batch's roster; returns their form."""
+    s = student(number, name, college, **student_extra)
+    enrol(b, [s], counselor=counselor)
+    return Form.objects.get(batch=b, student=s)
+
+
+def pass_prerequisites(form, by: User) -> None:
+    """Pass every applicable step but the final one, through the writer, as `by` (the office)."""
+    actor = services.Actor(user=by, source="admin")
+    for rec in Record.objects.filter(form=form, step__is_final=False, state=State.PENDING):
+        services.pass_record(actor, rec.id)
+
+
+def broken_forms(b: Batch) -> list[str]:
+    """Forms of the batch that break Rule 2's invariant or whose completion time disagrees with Rule 3."""
+    from lixiao.clearance import rules
+
+    steps = [rules.StepInfo(s.id, s.title, s.required, s.is_final)
+             for s in Step.objects.filter(category_id=b.category_id)]
+    final = rules.final_step(steps)
+    states: dict[int, dict[int, str]] = {}
+    for form_id, step_id, state in Record.objects.filter(form__batch=b).values_list("form_id", "step_id", "state"):
+        states.setdefault(form_id, {})[step_id] = state
+    problems = []
+    for form_id, completed_at in Form.objects.filter(batch=b).values_list("id", "completed_at"):
+        form_states = states[form_id]
+        pending_required = [s.title for s in steps
+                            if s.required and not s.is_final and form_states[s.id] == State.PENDING]
+        if final and form_states[final.id] == State.PASSED and pending_required:
+            problems.append(f"form {form_id}: final passed while {pending_required} pending")
+        if rules.is_complete(b.category.completion_rule, steps, form_states) != (completed_at is not None):
+            problems.append(f"form {form_id}: completed_at={completed_at} but states {form_states}")
+    return problems

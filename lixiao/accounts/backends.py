@@ -12,10 +12,14 @@ class LixiaoBackend(ModelBackend):
             return None
         User = get_user_model()
         user = (
-            User.objects.select_related("student", "staff").filter(username=username.strip()).first()
+            User.objects.select_related("student", "staff")
+            .filter(username=username.strip())
+            .first()
         )
         if user is None:
-            User().set_password(password)  # same cost as a real check: no timing oracle for usernames
+            User().set_password(
+                password
+            )  # same cost as a real check: no timing oracle for usernames
             return None
         if user.uses_initial_password:
             if not passwords.check_initial(user, password):

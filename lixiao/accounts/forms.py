@@ -24,14 +24,22 @@ class LoginForm(AuthenticationForm):
             return super().clean()
         except forms.ValidationError:
             if getattr(self.request, "lixiao_initial_expired", False):
-                raise forms.ValidationError(self.error_messages["initial_expired"], code="initial_expired") from None
+                raise forms.ValidationError(
+                    self.error_messages["initial_expired"], code="initial_expired"
+                ) from None
             raise
 
 
 class PasswordChangeForm(forms.Form):
-    current = forms.CharField(label="当前密码", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
-    new1 = forms.CharField(label="新密码", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    new2 = forms.CharField(label="再次输入新密码", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    current = forms.CharField(
+        label="当前密码", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    new1 = forms.CharField(
+        label="新密码", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    new2 = forms.CharField(
+        label="再次输入新密码", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def __init__(self, user, *args, **kwargs):
         self.user = user

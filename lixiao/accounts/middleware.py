@@ -4,9 +4,20 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 
 _OPEN_PREFIXES = ("/accounts/password/", "/accounts/logout/", "/static/", "/verify/", "/i18n/")
+
+
+def go_to(request, url: str) -> HttpResponse:
+    """A redirect; for an htmx request the whole page goes there, not a fragment swapped in."""
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 class AccountGateMiddleware:
@@ -17,13 +28,16 @@ class AccountGateMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             now = time.time()
-            login_at = request.session.get("lixiao_login_at", now)
+            # Set at login (signals.logged_in); a session from another login path starts now.
+            login_at = request.session.setdefault("lixiao_login_at", now)
             if now - login_at > settings.LIXIAO_SESSION_MAX_HOURS * 3600 or not user.is_active:
-                logout(request)
-                return redirect("/accounts/login/?expired=1")
-            # Refresh the idle timer at most once a minute instead of writing every request.
+                logout(request)  # flushes the session row: it ends on the server too
+                return go_to(request, reverse("accounts:login") + "?expired=1")
+            # Writing a key marks the session modified, so SessionMiddleware saves it with a
+            # new expiry (SESSION_COOKIE_AGE from now): the idle timer restarts. Once a minute
+            # is enough and spares a database write on every request.
             if now - request.session.get("lixiao_seen", 0) > 60:
                 request.session["lixiao_seen"] = now
             if user.uses_initial_password and not request.path.startswith(_OPEN_PREFIXES):
-                return redirect("accounts:password_change")
+                return go_to(request, reverse("accounts:password_change"))
         return self.get_response(request)

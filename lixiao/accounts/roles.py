@@ -2,8 +2,8 @@
 
 from functools import wraps
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
 
 from lixiao.clearance.queries import roles_of
 
@@ -45,7 +45,7 @@ def role_required(*allowed: str):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
-                return redirect(f"/accounts/login/?next={request.path}")
+                return redirect_to_login(request.get_full_path())
             if not set(available(request)) & set(allowed):
                 raise PermissionDenied("您没有访问此页面的权限。")
             return view(request, *args, **kwargs)

@@ -4,11 +4,12 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.utils import timezone
 
+from lixiao.accounts.network import client_ip
 from lixiao.clearance.models import Event
 
 
 def _ip(request):
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    return client_ip(request)
 
 
 @receiver(user_logged_in)
@@ -27,4 +28,6 @@ def logged_out(sender, request, user, **kwargs):
 @receiver(user_login_failed)
 def login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:64]
-    Event.objects.create(action="accounts.login.failed", client_ip=_ip(request), data={"username": username})
+    Event.objects.create(
+        action="accounts.login.failed", client_ip=_ip(request), data={"username": username}
+    )

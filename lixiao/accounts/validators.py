@@ -29,7 +29,8 @@ class CharacterClassesValidator:
         n = _profile()["classes"]
         if sum(bool(re.search(p, password)) for p in self.PATTERNS) < n:
             raise ValidationError(
-                f"密码需包含小写字母、大写字母、数字、符号中的至少 {n} 类。", code="password_classes"
+                f"密码需包含小写字母、大写字母、数字、符号中的至少 {n} 类。",
+                code="password_classes",
             )
 
     def get_help_text(self):
@@ -52,7 +53,9 @@ class PersonalDataValidator:
             id_number = id_number.lower()
             for i in range(len(id_number) - 5):
                 if id_number[i : i + 6] in lowered:
-                    raise ValidationError("密码不能包含身份证件号的连续片段。", code="password_id_number")
+                    raise ValidationError(
+                        "密码不能包含身份证件号的连续片段。", code="password_id_number"
+                    )
 
     def get_help_text(self):
         return "不能包含学号/职工号、姓名或身份证件号的片段。"

@@ -1,5 +1,6 @@
 """Login, logout, password change, role choice and the landing redirect."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -17,14 +18,11 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-def locked_out(request, credentials=None, *args, **kwargs):
-    """django-axes calls this when username + address has failed too often."""
-    from django.conf import settings
-
-    minutes = int(settings.AXES_COOLOFF_TIME * 60)
-    return render(
-        request, "accounts/locked.html", {"minutes": minutes, "form": LoginForm(request)}, status=429
-    )
+def locked_out(request, response=None, credentials=None):
+    """django-axes 8 calls this (request, original response, credentials) when username +
+    address has failed too often: our page, with the cool-off in minutes, status 429."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "accounts/locked.html", {"minutes": minutes}, status=429)
 
 
 @login_required
@@ -35,7 +33,11 @@ def password_change(request):
         update_session_auth_hash(request, request.user)
         messages.success(request, "密码已修改。")
         return redirect("accounts:home")
-    return render(request, "accounts/password_change.html", {"form": form, "forced": request.user.uses_initial_password})
+    return render(
+        request,
+        "accounts/password_change.html",
+        {"form": form, "forced": request.user.uses_initial_password},
+    )
 
 
 @login_required
@@ -58,4 +60,6 @@ def choose_role(request):
             request.session[role_mod.SESSION_KEY] = role
             return redirect(role_mod.HOMES[role])
         messages.error(request, "请选择您拥有的身份。")
-    return render(request, "accounts/role.html", {"choices": [(r, role_mod.LABELS[r]) for r in roles]})
+    return render(
+        request, "accounts/role.html", {"choices": [(r, role_mod.LABELS[r]) for r in roles]}
+    )

@@ -13,3 +13,7 @@ api = NinjaAPI(
 @api.get("/health", auth=None, summary="Liveness check", tags=["system"])
 def health(request):
     return {"status": "ok"}
+
+
+api.add_router("/sources/", "lixiao.api.sources.router")
+api.add_router("/desk/", "lixiao.api.desk.router")

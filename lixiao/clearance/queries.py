@@ -7,12 +7,15 @@ API see exactly what the writer would let the same person change or read.
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, time
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
 
 from lixiao.clearance import rules, scope
 from lixiao.clearance.models import (
     Batch,
+    Event,
     Form,
     FormTally,
     Grant,
@@ -49,6 +52,11 @@ def readable_forms(user, batch: Batch) -> QuerySet[Form]:
 
 def student_forms(user) -> QuerySet[Form]:
     return Form.objects.filter(scope.student_q(user)).select_related("batch", "batch__category")
+
+
+def is_id_number(q: str) -> bool:
+    """Whether a search text is a full ID number (searched by its keyed hash, never echoed)."""
+    return bool(_ID_NUMBER.match(q.strip()))
 
 
 def _text_q(q: str) -> Q:
@@ -111,53 +119,101 @@ class StepStats:
         return round(100 * self.passed / self.applicable, 1) if self.applicable else 100.0
 
 
-def _reach(user, batch: Batch, step_id: int) -> tuple[bool, set[int], bool]:
-    """(whole school, colleges, my students) that a person's grants on a step reach."""
-    if scope.is_office(user):
-        return True, set(), False
-    school, colleges, mine = False, set(), False
-    for grant in scope.active_grants(user, batch, step_id):
-        if grant.scope == Scope.SCHOOL:
-            school = True
-        elif grant.scope == Scope.COLLEGE:
-            colleges.add(grant.college_id)
-        else:
-            mine = True
-    return school, colleges, mine
-
-
 def step_statistics(user, batch: Batch, steps=None) -> list[StepStats]:
     """Per step: applicable, passed, pending within the person's reach, from maintained counters.
 
     Counters are per college; "my students" reach is counted live (a counselor's few hundred).
     """
     steps = list(steps if steps is not None else scope.handler_steps(user, batch))
-    counts_by_step = defaultdict(lambda: [0, 0])
-    rows = StepTally.objects.filter(batch=batch, step__in=steps).values_list("step_id", "college_id", "pending", "passed")
-    by_step = defaultdict(list)
-    for step_id, college_id, pending, passed in rows:
-        by_step[step_id].append((college_id, pending, passed))
-    result = []
-    for step in steps:
-        school, colleges, mine = _reach(user, batch, step.id)
-        counts = counts_by_step[step.id]
-        for college_id, pending, passed in by_step[step.id]:
-            if school or college_id in colleges:
-                counts[0] += pending
-                counts[1] += passed
-        if mine and not school:
-            live = (
-                Record.objects.filter(step=step, form__batch=batch, form__counselor=user)
-                .exclude(form__college_id__in=colleges)
-                .aggregate(
-                    pending=Count("id", filter=Q(state=State.PENDING)),
-                    passed=Count("id", filter=Q(state=State.PASSED)),
-                )
+    return _statistics(user, {batch.id: steps})[batch.id]
+
+
+def desk_statistics(user, batches) -> list[tuple[Batch, list[StepStats]]]:
+    """step_statistics for each batch the person handles in, in a fixed number of queries."""
+    batches = list(batches)
+    wanted: dict[int, list[Step]] = {b.id: [] for b in batches}
+    if scope.is_office(user):
+        by_category = defaultdict(list)
+        for step in Step.objects.filter(category_id__in={b.category_id for b in batches}):
+            by_category[step.category_id].append(step)
+        for b in batches:
+            wanted[b.id] = by_category[b.category_id]
+    else:
+        enabled = [b.id for b in batches if b.enabled]  # as scope.handler_steps: none when disabled
+        seen = set()
+        for grant in scope.active_grants(user).filter(batch_id__in=enabled).select_related("step"):
+            if (grant.batch_id, grant.step_id) not in seen:
+                seen.add((grant.batch_id, grant.step_id))
+                wanted[grant.batch_id].append(grant.step)
+        for steps in wanted.values():
+            steps.sort(key=lambda s: (s.order, s.id))
+    stats = _statistics(user, wanted)
+    return [(b, stats[b.id]) for b in batches]
+
+
+def _statistics(user, wanted: dict[int, list[Step]]) -> dict[int, list[StepStats]]:
+    """Counts for the given steps of each batch (batch id → steps), within the person's reach."""
+    office = scope.is_office(user)
+    # (batch id, step id) → [whole school, colleges, my students] that the person's grants reach
+    reach: dict[tuple[int, int], list] = {}
+    if not office:
+        for grant in scope.active_grants(user).filter(batch_id__in=list(wanted)):
+            r = reach.setdefault((grant.batch_id, grant.step_id), [False, set(), False])
+            if grant.scope == Scope.SCHOOL:
+                r[0] = True
+            elif grant.scope == Scope.COLLEGE:
+                r[1].add(grant.college_id)
+            else:
+                r[2] = True
+    everywhere = [True, set(), False]
+    counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])  # pending, passed
+    step_ids = {step.id for steps in wanted.values() for step in steps}
+    tallies = StepTally.objects.filter(batch_id__in=list(wanted), step_id__in=step_ids).values_list(
+        "batch_id", "step_id", "college_id", "pending", "passed"
+    )
+    for batch_id, step_id, college_id, pending, passed in tallies:
+        r = everywhere if office else reach.get((batch_id, step_id))
+        if r and (r[0] or college_id in r[1]):
+            counts[(batch_id, step_id)][0] += pending
+            counts[(batch_id, step_id)][1] += passed
+    mine = {key for key, r in reach.items() if r[2] and not r[0]}
+    if mine:
+        live = (
+            Record.objects.filter(
+                form__batch_id__in={b for b, _ in mine},
+                step_id__in={s for _, s in mine},
+                form__counselor=user,
             )
-            counts[0] += live["pending"]
-            counts[1] += live["passed"]
-        result.append(StepStats(step, counts[0] + counts[1], counts[1], counts[0]))
+            .values_list("form__batch_id", "step_id", "form__college_id")
+            .annotate(
+                pending=Count("id", filter=Q(state=State.PENDING)),
+                passed=Count("id", filter=Q(state=State.PASSED)),
+            )
+            .order_by()
+        )
+        for batch_id, step_id, college_id, pending, passed in live:
+            # Students of a college the person already reaches are counted by the tallies above.
+            if (batch_id, step_id) in mine and college_id not in reach[(batch_id, step_id)][1]:
+                counts[(batch_id, step_id)][0] += pending
+                counts[(batch_id, step_id)][1] += passed
+    result = {}
+    for batch_id, steps in wanted.items():
+        result[batch_id] = []
+        for step in steps:
+            pending, passed = counts[(batch_id, step.id)]
+            result[batch_id].append(StepStats(step, pending + passed, passed, pending))
     return result
+
+
+def batch_completion(batches) -> dict[int, tuple[int, int]]:
+    """Forms and completed forms per batch (office list), from maintained counters, in one query."""
+    rows = (
+        FormTally.objects.filter(batch__in=list(batches))
+        .values_list("batch_id")
+        .annotate(total=Sum("forms"), done=Sum("completed"))
+        .order_by()
+    )
+    return {batch_id: (total, done) for batch_id, total, done in rows}
 
 
 def college_statistics(batch: Batch) -> list[dict]:
@@ -240,3 +296,43 @@ def roles_of(user) -> list[str]:
     if user.is_auditor:
         roles.append("auditor")
     return roles
+
+
+# ---------------------------------------------------------------------------------------------
+# the desk's live panels: my latest actions and today's work, within the same gate
+
+RECORD_ACTIONS = ("clearance.record.passed", "clearance.record.revoked", "clearance.record.reopened")
+
+
+def _within(events: QuerySet[Event], q: Q, batch: Batch) -> QuerySet[Event]:
+    """Events on forms matching a scope Q from `scope` (handle_q / read_q).
+
+    When the scope is the whole batch, the event's own batch column says it without a
+    subquery over every form of the batch (the statistics panel must stay cheap at 50,000).
+    """
+    if q == Q(batch=batch):
+        return events.filter(batch=batch)
+    return events.filter(batch=batch, form__in=Form.objects.filter(q).values("id"))
+
+
+def recent_actions(user, batch: Batch, limit: int = 50) -> list[Event]:
+    """The person's latest record changes in this batch, on forms they may still read."""
+    events = Event.objects.filter(actor=user, action__in=RECORD_ACTIONS)
+    events = _within(events, scope.read_q(user, batch), batch)
+    return list(events.select_related("form__student", "step").order_by("-at", "-id")[:limit])
+
+
+def today_start():
+    return timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+
+
+def handled_today(user, batch: Batch, steps) -> dict[int, int]:
+    """Per step: passes and revokes made today (by anyone) on forms this person may handle."""
+    start = today_start()
+    counts = {}
+    for step in steps:
+        events = Event.objects.filter(
+            step_id=step.id, at__gte=start, action__in=RECORD_ACTIONS[:2]
+        )
+        counts[step.id] = _within(events, scope.handle_q(user, batch, step), batch).count()
+    return counts

@@ -1,15 +1,182 @@
-"""Handler pages (现场办理): the batches and steps a person handles, with their statistics."""
+"""Handler pages (现场办理): batches, scoped search, export, one student's form, pass/revoke, live panels."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from lixiao.accounts.roles import role_required
-from lixiao.clearance import queries, scope
+from lixiao.clearance import queries, scope, services
+from lixiao.clearance.models import Form, Record, Source, State
+from lixiao.clearance.rules import Refused
+from lixiao.desk.access import actor, batch_for, desk_required, is_partial, my_steps
+from lixiao.desk.filters import SearchForm, query_string
+from lixiao.directory import idnumbers
+from lixiao.objections.models import Objection
+from lixiao.objections.services import handler_objections
+from lixiao.tabular.writer import export as xlsx_export
+
+PAGE_SIZE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@role_required("department", "counselor", "office")
+@desk_required
 def home(request):
-    batches = list(scope.handler_batches(request.user).select_related("category"))
+    batches = scope.handler_batches(request.user).select_related("category")
+    # One statistics call for all batches: the page's queries do not grow with batches or steps.
     panels = [
-        {"batch": b, "stats": queries.step_statistics(request.user, b)} for b in batches
+        {"batch": b, "stats": stats} for b, stats in queries.desk_statistics(request.user, batches)
     ]
     return render(request, "desk/home.html", {"panels": panels})
+
+
+def _search(request, batch, steps, data):
+    form = SearchForm(data, steps)
+    forms = queries.search(request.user, batch, form.filters())
+    return form, forms
+
+
+@desk_required
+def batch(request, batch_id: int):
+    batch = batch_for(request.user, batch_id)
+    steps = my_steps(request.user, batch)
+    # An ID number is searched by POST (the page's script switches the method) so that it never
+    # lands in a URL, a proxy's access log or the browser history; the box shows it masked.
+    data = request.POST if request.method == "POST" else request.GET
+    form, forms = _search(request, batch, steps, data)
+    query = query_string(data)
+    if queries.is_id_number(form.filters().q):
+        found = list(forms.values_list("student__student_number", flat=True)[:2])
+        query = query_string(_replace_q(data, found[0] if len(found) == 1 else ""))
+        form = SearchForm(_replace_q(data, idnumbers.mask(data.get("q", ""))), steps)
+    page = Paginator(queries.with_records(forms, [s.id for s in steps]), PAGE_SIZE).get_page(
+        data.get("page")
+    )
+    context = {"batch": batch, "steps": steps, "search": form, "page": page, "query": query}
+    if is_partial(request) and request.headers.get("HX-Target") == "results":
+        return render(request, "desk/_results.html", context)
+    return render(request, "desk/batch.html", context)
+
+
+def _replace_q(data, q: str):
+    data = data.copy()
+    data["q"] = q
+    return data
+
+
+def _open_objections(user, batch, steps) -> int:
+    """Messages from students on my steps not yet answered (the unread count)."""
+    return sum(
+        handler_objections(user, batch, step).filter(status=Objection.Status.OPEN).count()
+        for step in steps
+    )
+
+
+@desk_required
+def export(request, batch_id: int):
+    """The search result as .xlsx: scoped like the page, ID masked, formulas neutralised, audited."""
+    batch = batch_for(request.user, batch_id)
+    steps = my_steps(request.user, batch)
+    _form, forms = _search(request, batch, steps, request.GET)
+    forms = queries.with_records(forms, [s.id for s in steps])
+    headers = ["学号", "姓名", "院系", "专业", "班级", "学生类别", "政治面貌", "身份证件号（脱敏）",
+               *(s.title for s in steps), "办结情况"]
+    count = 0
+
+    def rows():
+        nonlocal count
+        for f in forms.iterator(chunk_size=2000):
+            count += 1
+            states = {r.step_id: r.get_state_display() for r in f.records.all()}
+            s = f.student
+            yield [s.student_number, s.name, f.college.name, s.major, s.class_name, s.student_type,
+                   s.political_status, s.id_number_masked, *(states.get(st.id, "") for st in steps),
+                   "已办结" if f.completed_at else "未办结"]
+
+    data = xlsx_export(headers, rows(), sheet="现场办理")
+    services.log(actor(request, Source.DESK), "desk.export", batch=batch,
+                 data={"rows": count, "query": query_string(request.GET)[:500],
+                       "steps": [s.id for s in steps]})
+    response = HttpResponse(data, content_type=XLSX)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="desk-{batch.id}-{stamp}.xlsx"'
+    return response
+
+
+@desk_required
+def stats(request, batch_id: int):
+    """实时统计: polled by the page, and refreshed at once after the person's own changes."""
+    batch = batch_for(request.user, batch_id)
+    steps = my_steps(request.user, batch)
+    rows = queries.step_statistics(request.user, batch, steps)
+    today = queries.handled_today(request.user, batch, steps)
+    return render(request, "desk/_stats.html", {
+        "batch": batch, "rows": [(r, today.get(r.step.id, 0)) for r in rows], "now": timezone.localtime(),
+        "open_objections": _open_objections(request.user, batch, steps),
+    })
+
+
+@desk_required
+def recent(request, batch_id: int):
+    """最近办理: my latest 50 changes in this batch."""
+    batch = batch_for(request.user, batch_id)
+    events = queries.recent_actions(request.user, batch)
+    return render(request, "desk/_recent.html", {"batch": batch, "events": events})
+
+
+def _detail_context(request, batch, form_id: int) -> dict:
+    steps = my_steps(request.user, batch)
+    form = queries.form_detail(form_id, queries.readable_forms(request.user, batch))
+    if form is None:
+        raise Http404
+    # Which of my steps I may change on this form: the gate's own Q, one count per step.
+    mine = {}
+    if steps:
+        mine = Form.objects.filter(pk=form.pk).aggregate(
+            **{f"s{s.id}": Count("id", filter=scope.handle_q(request.user, batch, s)) for s in steps}
+        )
+    handleable = {s.id for s in steps if mine.get(f"s{s.id}")}
+    passed, counted = queries.progress(form)
+    return {"batch": batch, "form": form, "student": form.student, "handleable": handleable,
+            "passed": passed, "counted": counted, "query": request.GET.get("back", "")}
+
+
+@desk_required
+def detail(request, batch_id: int, form_id: int):
+    batch = batch_for(request.user, batch_id)
+    return render(request, "desk/detail.html", _detail_context(request, batch, form_id))
+
+
+@require_POST
+@desk_required
+def act(request, batch_id: int, record_id: int, action: str):
+    """Pass or revoke one record; htmx gets the form back in place (with the refusal, if any)."""
+    batch = batch_for(request.user, batch_id)
+    record = Record.objects.filter(pk=record_id, form__batch=batch).only("id", "form_id").first()
+    if record is None or action not in ("pass", "revoke"):
+        raise Http404
+    to_state = State.PASSED if action == "pass" else State.PENDING
+    note = request.POST.get("note", "").strip()[:255]
+    error = None
+    try:
+        services.set_state(actor(request, Source.DESK), record.id, to_state, note)
+    except services.NotFound:
+        raise Http404 from None
+    except Refused as refusal:
+        error = str(refusal)
+    if not is_partial(request):
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, "已办理通过" if action == "pass" else "已撤销，环节恢复为未办理")
+        return redirect(reverse("desk:form", args=[batch.id, record.form_id]))
+    context = _detail_context(request, batch, record.form_id)
+    context.update({"error": error, "error_record": record.id, "done": None if error else action,
+                    "done_record": record.id})
+    response = render(request, "desk/_form.html", context)
+    if not error:
+        response["HX-Trigger"] = "stats-changed"
+    return response

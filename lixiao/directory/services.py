@@ -1,9 +1,10 @@
 """Writing people in bulk: students (and their accounts) from a roster, at roster scale."""
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, UNUSABLE_PASSWORD_SUFFIX_LENGTH
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,6 +14,12 @@ from lixiao.directory.models import Student, User
 
 STUDENT_FIELDS = ("name", "gender", "college_id", "major", "class_name", "student_type",
                   "political_status", "dormitory", "phone")
+
+
+def _unusable_password() -> str:
+    """What make_password(None) returns (marker + random suffix), 20× faster: its
+    character-by-character random string cost 1.4 s per 50,000 accounts."""
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(UNUSABLE_PASSWORD_SUFFIX_LENGTH // 2)
 
 
 @dataclass(frozen=True)
@@ -52,9 +59,11 @@ def upsert_students(rows: Sequence[StudentRow]) -> Upserted:
     encrypted ID number (accounts.passwords), so 50,000 rows need no 50,000 Argon2 runs.
     """
     numbers = [r.student_number for r in rows]
+    # Which students exist, by plain SQL (a first import finds none); whole rows only for those.
+    found = bulkdb.pairs(Student._meta.db_table, "student_number", "id", numbers)
     existing: dict[str, Student] = {}
-    for part in bulkdb.chunks(numbers):
-        existing.update({s.student_number: s for s in Student.objects.filter(student_number__in=part)})
+    for part in bulkdb.chunks(list(found.values())):
+        existing.update({s.student_number: s for s in Student.objects.filter(id__in=part)})
     new_rows = [r for r in rows if r.student_number not in existing]
     now = bulkdb.adapt(timezone.now())
     changed: list[Student] = []
@@ -64,12 +73,10 @@ def upsert_students(rows: Sequence[StudentRow]) -> Upserted:
                 User._meta.db_table,
                 ("password", "is_superuser", "username", "name", "email", "is_active", "is_staff",
                  "is_office", "is_auditor", "uses_initial_password", "initial_password_since", "date_joined"),
-                ((make_password(None), False, r.student_number, r.name, "", True, False, False, False, True,
+                ((_unusable_password(), False, r.student_number, r.name, "", True, False, False, False, True,
                   now, now) for r in new_rows),
             )
-            user_ids: dict[str, int] = {}
-            for part in bulkdb.chunks([r.student_number for r in new_rows]):
-                user_ids.update(User.objects.filter(username__in=part).values_list("username", "id"))
+            user_ids = bulkdb.pairs(User._meta.db_table, "username", "id", [r.student_number for r in new_rows])
             bulkdb.insert(
                 Student._meta.db_table,
                 ("user_id", "student_number", "id_number_enc", "id_number_hash", "id_number_masked",
@@ -99,7 +106,5 @@ def upsert_students(rows: Sequence[StudentRow]) -> Upserted:
             User.objects.bulk_update(
                 [User(id=s.user_id, name=s.name) for s in changed], ["name"], batch_size=1000
             )
-        ids: dict[str, int] = {}
-        for part in bulkdb.chunks(numbers):
-            ids.update(Student.objects.filter(student_number__in=part).values_list("student_number", "id"))
+        ids = bulkdb.pairs(Student._meta.db_table, "student_number", "id", numbers)
     return Upserted(ids=ids, created=len(new_rows), updated=len(changed), changed_ids=[s.id for s in changed])

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class IntegrationsConfig(AppConfig):
     name = "lixiao.integrations"
     verbose_name = "集成表与数据同步"
+
+    def ready(self):
+        from lixiao.integrations import importers  # noqa: F401 — registers the source upload importer

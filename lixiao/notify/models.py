@@ -6,7 +6,9 @@ from django.utils import timezone
 
 
 class Notification(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     title = models.CharField("标题", max_length=128)
     body = models.TextField("内容", blank=True)
@@ -16,3 +18,23 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "read_at"])]
+
+
+class WebhookDelivery(models.Model):
+    """One message to the group robot, with its attempts: a failed delivery is visible, not lost."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待发送"
+        SENT = "sent", "已送达"
+        FAILED = "failed", "失败"
+
+    created_at = models.DateTimeField(default=timezone.now)
+    url = models.CharField(max_length=500)
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=255, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

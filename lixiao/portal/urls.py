@@ -1,6 +1,17 @@
+import os
+
 from django.urls import path
 
-from lixiao.portal import views
+from lixiao.portal import certificate, objections, survey, views
 
 app_name = "portal"
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("survey/<int:form_id>/", survey.survey, name="survey"),
+    path("steps/<int:record_id>/message/", objections.message, name="message"),
+    path("messages/<int:objection_id>/attachment/", objections.attachment, name="attachment"),
+    path("certificate/<int:batch_id>/", certificate.certificate, name="certificate"),
+]
+if os.environ.get("LIXIAO_BENCH") == "1":
+    # bench/http.py's baseline page: never routed in a normal deployment.
+    urlpatterns.append(path("bench-baseline/", views.bench_baseline, name="bench_baseline"))

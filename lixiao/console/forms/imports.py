@@ -1,0 +1,17 @@
+"""Upload forms for the office's imports (roster and master data): one file, .xlsx or .csv."""
+
+from django import forms
+
+from lixiao.console.forms import BootstrapMixin
+
+
+class UploadForm(BootstrapMixin, forms.Form):
+    file = forms.FileField(
+        label="选择文件（.xlsx 或 .csv，UTF-8 或 GBK 编码）",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+    )
+
+
+class RosterConfirmForm(forms.Form):
+    create_colleges = forms.BooleanField(required=False)
+    create_counselors = forms.BooleanField(required=False)

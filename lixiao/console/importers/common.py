@@ -1,0 +1,172 @@
+"""Helpers shared by the office's importers: cell parsers, places by code or name, staff accounts."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import make_password
+from django.utils import timezone
+
+from lixiao.clearance import bulkdb
+from lixiao.directory import idnumbers
+from lixiao.directory.models import (
+    POLITICAL_STATUSES,
+    College,
+    Staff,
+    StudentType,
+    User,
+)
+from lixiao.tabular.models import ImportJob
+from lixiao.tabular.schema import RowError
+
+# Enum's .values builds a new list on every call: at 50,000 rows that cost most of a second.
+STUDENT_TYPES = frozenset(StudentType.values)
+EXAMPLE_ID = "11010119900307001" + idnumbers.check_digit("11010119900307001")
+MAX_WARNINGS = 1000
+# Rows with these errors can be fixed by a tick on the preview instead of a new file.
+UNKNOWN_COLLEGE = "院系不存在"
+UNKNOWN_COUNSELOR = "辅导员工号不存在"
+
+
+# ---------------------------------------------------------------------------------------------
+# cell parsers shared by every importer (raise ValueError with the sentence shown on the row)
+
+
+def parse_id_number(raw: str) -> str:
+    problem = idnumbers.problem(raw)
+    if problem:
+        raise ValueError(problem)
+    return idnumbers.normalise(raw)
+
+
+def parse_student_type(raw: str) -> str:
+    if raw not in STUDENT_TYPES:
+        raise ValueError(f"学生类别应为：{'、'.join(StudentType.values)}")
+    return raw
+
+
+def parse_gender(raw: str) -> str:
+    if raw not in ("男", "女"):
+        raise ValueError("性别应为“男”或“女”")
+    return raw
+
+
+def parse_political_status(raw: str) -> str:
+    # Applicability conditions compare exact words: a variant spelling would silently skip a step.
+    if raw not in POLITICAL_STATUSES:
+        raise ValueError(f"政治面貌应为：{'、'.join(POLITICAL_STATUSES)}")
+    return raw
+
+
+class PlaceIndex:
+    """Colleges or departments found by code or by name, loaded once per import."""
+
+    def __init__(self, model):
+        self.model = model
+        self.by_key: dict[str, object] = {}
+        for obj in model.objects.all():
+            self.by_key[obj.code] = obj
+            self.by_key[obj.name] = obj
+
+    def find(self, value: str):
+        return self.by_key.get((value or "").strip())
+
+
+def _next_codes(model, prefix: str, count: int) -> list[str]:
+    """Free codes like X001, X002 for places created from a name only."""
+    taken = set(model.objects.filter(code__startswith=prefix).values_list("code", flat=True))
+    codes, n = [], 1
+    while len(codes) < count:
+        code = f"{prefix}{n:03d}"
+        if code not in taken:
+            codes.append(code)
+        n += 1
+    return codes
+
+
+def create_colleges(names: list[str]) -> dict[str, College]:
+    codes = _next_codes(College, "X", len(names))
+    College.objects.bulk_create(
+        [College(code=c, name=n) for c, n in zip(codes, names, strict=True)]
+    )
+    return {c.name: c for c in College.objects.filter(code__in=codes)}
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    staff_number: str
+    name: str
+    college_id: int | None = None
+    department_id: int | None = None
+    phone: str = ""
+    id_number: str = ""
+
+
+def create_staff(entries: list[StaffEntry]) -> dict[str, int]:
+    """New staff accounts: the initial-password rule when an ID number is known, else no usable password.
+
+    Returns 职工号 → user id. A person without an ID number cannot log in until the office
+    resets the password (the page says so).
+    """
+    now = timezone.now()
+    unusable = make_password(None)
+    User.objects.bulk_create(
+        [
+            User(
+                username=e.staff_number,
+                name=e.name,
+                password=unusable,
+                uses_initial_password=True,
+                initial_password_since=now,
+                date_joined=now,
+            )
+            for e in entries
+        ]
+    )
+    ids = dict(
+        User.objects.filter(username__in=[e.staff_number for e in entries]).values_list(
+            "username", "id"
+        )
+    )
+    staff = []
+    for e in entries:
+        s = Staff(
+            user_id=ids[e.staff_number],
+            staff_number=e.staff_number,
+            name=e.name,
+            college_id=e.college_id,
+            department_id=e.department_id,
+            phone=e.phone,
+        )
+        if e.id_number:
+            s.set_id_number(e.id_number)
+        staff.append(s)
+    Staff.objects.bulk_create(staff)
+    return ids
+
+
+def staff_by_number(numbers) -> dict[str, tuple[int, int]]:
+    """职工号 → (user id, staff id) of existing staff."""
+    found = {}
+    for part in bulkdb.chunks(sorted(set(numbers))):
+        for number, user_id, staff_id in Staff.objects.filter(staff_number__in=part).values_list(
+            "staff_number", "user_id", "id"
+        ):
+            found[number] = (user_id, staff_id)
+    return found
+
+
+def usernames_taken(numbers) -> set[str]:
+    taken = set()
+    for part in bulkdb.chunks(sorted(set(numbers))):
+        taken.update(User.objects.filter(username__in=part).values_list("username", flat=True))
+    return taken
+
+
+def progress(job: ImportJob, percent: int) -> None:
+    # Written outside the apply transaction (autocommit), so the polling page sees it.
+    if job.pk and job.context.get("queued"):
+        ImportJob.objects.filter(pk=job.pk).update(progress=percent)
+
+
+def good_rows(errors: list[RowError], rows: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    bad = {e.row for e in errors}
+    return [(r, v) for r, v in rows if r not in bad]

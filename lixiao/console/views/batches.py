@@ -1,0 +1,149 @@
+"""Batches (离校批次): list, guided create (basic data → roster → grants → done), edit, batch page."""
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from lixiao.clearance import queries
+from lixiao.clearance.models import Batch, Grant, Step, StepTally
+from lixiao.console.access import audit, office_view
+from lixiao.console.forms.batches import BatchForm
+from lixiao.console.views.categories import changes, setup_context
+from lixiao.console.views.grants import BATCH_SETUP, copy_default_grants
+
+
+@office_view
+def batch_list(request):
+    batches = list(
+        Batch.objects.select_related("category")
+        .annotate(grant_count=Count("grants"))
+        .order_by("-opens_at", "-id")
+    )
+    completion = queries.batch_completion(batches)
+    for batch in batches:
+        batch.total, batch.done = completion.get(batch.id, (0, 0))
+        batch.percent = round(100 * batch.done / batch.total, 1) if batch.total else 0
+    return render(request, "console/batches/list.html", {"batches": batches})
+
+
+def _data(batch: Batch) -> dict:
+    return {
+        "batch": batch.id,
+        "name": batch.name,
+        "academic_year": batch.academic_year,
+        "student_type": batch.student_type,
+        "category": batch.category_id,
+        "opens_at": batch.opens_at.isoformat(),
+        "closes_at": batch.closes_at.isoformat(),
+        "enabled": batch.enabled,
+    }
+
+
+@office_view
+def batch_create(request):
+    form = BatchForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            batch = form.save()
+            audit(request, "console.batch.created", batch=batch, data=_data(batch))
+            copied = copy_default_grants(request, batch)
+        messages.success(
+            request,
+            f"已创建离校批次“{batch.name}”，并复制了类别的 {copied} 条默认授权。下一步：导入名单。",
+        )
+        return redirect(reverse("console:batch", args=[batch.pk]) + "?setup=1")
+    return render(
+        request,
+        "console/batches/form.html",
+        {"form": form, **setup_context(request, "basic", sequence=BATCH_SETUP, force=True)},
+    )
+
+
+@office_view
+def batch_edit(request, pk: int):
+    batch = get_object_or_404(Batch, pk=pk)
+    form = BatchForm(request.POST or None, instance=batch)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            audit(
+                request,
+                "console.batch.updated",
+                batch=batch,
+                data={"batch": batch.id, "changes": changes(form)},
+            )
+        messages.success(request, f"已保存“{batch.name}”。")
+        return redirect("console:batch", batch.pk)
+    return render(request, "console/batches/form.html", {"form": form, "batch": batch})
+
+
+def _step_progress(batch: Batch) -> list[dict]:
+    """Per step: applicable, passed, pending over the whole batch, from the maintained counters."""
+    sums = {
+        row["step_id"]: row
+        for row in StepTally.objects.filter(batch=batch)
+        .values("step_id")
+        .annotate(pending=Sum("pending"), passed=Sum("passed"), not_required=Sum("not_required"))
+        .order_by()
+    }
+    grants = dict(
+        Grant.objects.filter(batch=batch).values_list("step_id").annotate(n=Count("id")).order_by()
+    )
+    rows = []
+    for step in (
+        Step.objects.filter(category_id=batch.category_id)
+        .select_related("department")
+        .order_by("order", "id")
+    ):
+        s = sums.get(step.id, {"pending": 0, "passed": 0, "not_required": 0})
+        applicable = s["pending"] + s["passed"]
+        rows.append(
+            {
+                "step": step,
+                "applicable": applicable,
+                "passed": s["passed"],
+                "pending": s["pending"],
+                "percent": round(100 * s["passed"] / applicable, 1) if applicable else 0,
+                "grants": grants.get(step.id, 0),
+            }
+        )
+    return rows
+
+
+@office_view
+def batch_page(request, pk: int):
+    batch = get_object_or_404(Batch.objects.select_related("category"), pk=pk)
+    colleges = queries.college_statistics(batch)
+    total, done = sum(c["total"] for c in colleges), sum(c["done"] for c in colleges)
+    return render(
+        request,
+        "console/batches/page.html",
+        {
+            "batch": batch,
+            "colleges": colleges,
+            "total": total,
+            "done": done,
+            "percent": round(100 * done / total, 1) if total else 0,
+            "steps": _step_progress(batch),
+            **setup_context(
+                request, "roster", reverse("console:batch_grants", args=[batch.pk]), BATCH_SETUP
+            ),
+        },
+    )
+
+
+@office_view
+def batch_setup_done(request, pk: int):
+    batch = get_object_or_404(Batch.objects.select_related("category"), pk=pk)
+    return render(
+        request,
+        "console/batches/done.html",
+        {
+            "batch": batch,
+            "forms": batch.forms.count(),
+            "grants": Grant.objects.filter(batch=batch).count(),
+            **setup_context(request, "done", sequence=BATCH_SETUP, force=True),
+        },
+    )

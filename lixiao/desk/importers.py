@@ -1,0 +1,98 @@
+"""The desk's result import (kind "desk.records"): 学号, 结果 通过/未通过, 备注 → one step, one transaction."""
+
+from lixiao.clearance import bulkdb, rules, scope, services
+from lixiao.clearance.models import Batch, Form, Record, Source, State, Step
+from lixiao.directory.models import Student
+from lixiao.tabular import jobs
+from lixiao.tabular.schema import Column, RowError
+
+RESULTS = {"通过": State.PASSED, "未通过": State.PENDING}
+
+
+def _result(raw: str) -> str:
+    if raw not in RESULTS:
+        raise ValueError("结果只能填“通过”或“未通过”")
+    return RESULTS[raw]
+
+
+NOTES = [
+    "结果填“通过”表示该环节办理通过；填“未通过”表示撤销为未办理。",
+    "备注可不填，会记入办理记录。",
+    "导入前会先预览：将通过、将撤销、无变化的人数，以及每一条有问题的行和原因；确认后才会写入。",
+]
+
+
+@jobs.register
+class DeskRecords(jobs.Importer):
+    kind = "desk.records"
+    columns = [
+        Column("number", "学号", required=True, example="2022000001", help="学生的学号"),
+        Column("result", "结果", required=True, parse=_result, example="通过", help="通过 或 未通过"),
+        Column("note", "备注", example="已交还钥匙"),
+    ]
+
+    def _target(self) -> tuple[Batch, Step]:
+        batch = Batch.objects.select_related("category").get(pk=self.context["batch"])
+        step = Step.objects.get(pk=self.context["step"], category_id=batch.category_id)
+        return batch, step
+
+    def check(self, validated) -> jobs.Plan:
+        batch, step = self._target()
+        user = self.job.created_by
+        numbers = [values["number"] for _row, values in validated.rows]
+        known, form_of, reachable, states = set(), {}, set(), {}
+        for part in bulkdb.chunks(sorted(set(numbers))):
+            known.update(Student.objects.filter(student_number__in=part).values_list("student_number", flat=True))
+            form_of.update(Form.objects.filter(batch=batch, student__student_number__in=part)
+                           .values_list("student__student_number", "id"))
+        form_ids = list(form_of.values())
+        for part in bulkdb.chunks(form_ids):
+            reachable.update(Form.objects.filter(scope.handle_q(user, batch, step), id__in=part)
+                             .values_list("id", flat=True))
+            for fid, sid, state in Record.objects.filter(form_id__in=part).values_list("form_id", "step_id", "state"):
+                states.setdefault(fid, {})[sid] = state
+        step_infos = [rules.StepInfo(s.id, s.title, s.required, s.is_final)
+                      for s in Step.objects.filter(category_id=batch.category_id).order_by("order", "id")]
+        errors, good, seen = [], [], {}
+        counts = {"pass": 0, "revoke": 0, "unchanged": 0}
+        for row, values in validated.rows:
+            number = values["number"]
+            if number in seen:
+                errors.append(RowError(row, "学号", f"与第 {seen[number]} 行重复", number))
+                continue
+            seen[number] = row
+            if number not in known:
+                errors.append(RowError(row, "学号", "系统中没有该学号", number))
+                continue
+            form_id = form_of.get(number)
+            if form_id is None:
+                errors.append(RowError(row, "学号", "该学生不在本批次名单中", number))
+                continue
+            if form_id not in reachable:
+                errors.append(RowError(row, "学号", "该学生不在您的办理范围内", number))
+                continue
+            try:
+                planned = rules.plan_change(step_infos, states[form_id], step.id, values["result"])
+            except rules.Refused as refusal:
+                errors.append(RowError(row, "结果", str(refusal), number))
+                continue
+            if not planned:
+                counts["unchanged"] += 1
+            else:
+                counts["pass" if values["result"] == State.PASSED else "revoke"] += 1
+            good.append({"row": row, "form": form_id, "to": values["result"], "note": values["note"]})
+        return jobs.Plan(counts=counts, errors=errors, rows=good)
+
+    def apply(self, plan: jobs.Plan) -> dict:
+        batch, step = self._target()
+        actor = services.Actor(user=self.job.created_by, source=Source.IMPORT,
+                               client_ip=self.context.get("client_ip"))
+        items = [services.Item(r["form"], r["to"], (r["note"] or "")[:255]) for r in plan.rows]
+        outcome = services.apply_many(actor, batch, step, items, group=self.job.group)
+        row_of = {r["form"]: r["row"] for r in plan.rows}
+        return {
+            "changed": len(outcome.changed),
+            "unchanged": len(outcome.unchanged),
+            "refused": [[row_of.get(fid), message] for fid, _code, message in outcome.refused],
+            "group": str(outcome.group),
+        }

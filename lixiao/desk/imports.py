@@ -1,0 +1,103 @@
+"""Import results for one of my steps from .xlsx/.csv: template, upload → preview → confirm."""
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from lixiao.accounts.network import client_ip
+from lixiao.clearance.rules import Refused
+from lixiao.desk.access import batch_for, desk_required, my_step, my_steps
+from lixiao.desk.importers import NOTES, DeskRecords
+from lixiao.desk.views import XLSX
+from lixiao.tabular import jobs
+from lixiao.tabular.models import ImportJob
+from lixiao.tabular.reader import TableError
+from lixiao.tabular.writer import template
+
+
+@desk_required
+def import_template(request, batch_id: int):
+    batch_for(request.user, batch_id)
+    response = HttpResponse(template(DeskRecords.columns, notes=NOTES), content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote('现场办理导入模板.xlsx')}"
+    return response
+
+
+@desk_required
+def upload(request, batch_id: int):
+    batch = batch_for(request.user, batch_id)
+    steps = my_steps(request.user, batch)
+    if request.method == "POST":
+        step = my_step(steps, request.POST.get("step"))
+        job = _preview(request, batch, step)
+        if job is not None:
+            return redirect("desk:import_preview", batch_id=batch.id, job_id=job.id)
+    recent = ImportJob.objects.filter(kind=DeskRecords.kind, created_by=request.user,
+                                      context__batch=batch.id)[:10]
+    return render(request, "desk/import.html", {
+        "batch": batch, "steps": steps, "recent": recent, "chosen": request.POST.get("step", ""),
+        "max_mb": settings.LIXIAO_UPLOAD_MAX_BYTES // (1024 * 1024),
+    })
+
+
+def _preview(request, batch, step) -> ImportJob | None:
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "请选择要上传的 .xlsx 或 .csv 文件。")
+        return None
+    if upload.size > settings.LIXIAO_UPLOAD_MAX_BYTES:
+        limit = settings.LIXIAO_UPLOAD_MAX_BYTES // (1024 * 1024)
+        messages.error(request, f"文件超过 {limit} MB 上限，请拆分后分批上传。")
+        return None
+    context = {"batch": batch.id, "step": step.id, "client_ip": client_ip(request)}
+    try:
+        return jobs.preview(DeskRecords.kind, request.user, upload.name, upload.read(), context)
+    except TableError as exc:
+        messages.error(request, str(exc))
+        return None
+
+
+def _own_job(request, batch, job_id: int) -> ImportJob:
+    """Only the person's own upload for this batch, and only while the step is still theirs."""
+    job = ImportJob.objects.filter(pk=job_id, kind=DeskRecords.kind, created_by=request.user,
+                                   context__batch=batch.id).first()
+    if job is None:
+        raise Http404
+    job.step = my_step(my_steps(request.user, batch), job.context.get("step"))
+    return job
+
+
+@desk_required
+def preview(request, batch_id: int, job_id: int):
+    batch = batch_for(request.user, batch_id)
+    job = _own_job(request, batch, job_id)
+    p = job.preview
+    return render(request, "desk/import_preview.html", {
+        "batch": batch, "job": job, "step": job.step, "counts": p.get("counts", {}),
+        "errors": p.get("errors", []), "error_count": p.get("error_count", 0),
+        "good_rows": p.get("good_rows", 0),
+    })
+
+
+@require_POST
+@desk_required
+def confirm(request, batch_id: int, job_id: int):
+    batch = batch_for(request.user, batch_id)
+    job = _own_job(request, batch, job_id)
+    try:
+        job = jobs.confirm(job)
+    except (TableError, Refused) as exc:  # already applied, or the service window closed
+        messages.error(request, str(exc))
+        return redirect("desk:import_preview", batch_id=batch.id, job_id=job.id)
+    r = job.result
+    text = f"已导入“{job.step.title}”：变更 {r['changed']} 人，无变化 {r['unchanged']} 人"
+    if r.get("skipped_errors"):
+        text += f"，跳过有问题的行 {r['skipped_errors']} 行"
+    if r.get("refused"):
+        text += f"，被拒绝 {len(r['refused'])} 行"
+    messages.success(request, text + "。")
+    return redirect("desk:import_preview", batch_id=batch.id, job_id=job.id)

@@ -1,0 +1,78 @@
+"""The student's messages on a step: 异议 or 我已办理, with an optional attachment."""
+
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from lixiao.accounts.roles import role_required
+from lixiao.clearance.models import Form, Record
+from lixiao.clearance.rules import Refused
+from lixiao.clearance.scope import student_q
+from lixiao.objections import services
+from lixiao.objections.models import Objection
+
+
+def _record(request, record_id: int) -> Record:
+    record = (
+        Record.objects.select_related("step", "step__department", "form__batch")
+        .filter(pk=record_id, form__in=Form.objects.filter(student_q(request.user)))
+        .first()
+    )
+    if record is None:
+        raise Http404
+    return record
+
+
+@role_required("student")
+def message(request, record_id: int):
+    record = _record(request, record_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.submit(
+                request.user,
+                record,
+                request.POST.get("kind", ""),
+                request.POST.get("message", ""),
+                request.FILES.get("attachment"),
+            )
+        except services.NotFound:
+            raise Http404 from None
+        except Refused as refusal:
+            error = str(refusal)
+        else:
+            messages.success(
+                request, f"已提交到“{record.step.title}”的办理人员，答复会显示在该环节下"
+            )
+            return redirect(reverse("portal:home") + f"#step-{record.id}")
+    return render(
+        request,
+        "portal/message.html",
+        {
+            "record": record,
+            "error": error,
+            "kinds": Objection.Kind.choices,
+            "history": Objection.objects.filter(record=record).order_by("created_at", "id"),
+            "max_mb": services.MAX_BYTES // (1024 * 1024),
+            "posted": request.POST,
+            "kind": request.POST.get("kind")
+            or ("done" if record.state == "pending" else "objection"),
+        },
+        status=400 if error else 200,
+    )
+
+
+@role_required("student")
+def attachment(request, objection_id: int):
+    objection = services.student_objections(request.user).filter(pk=objection_id).first()
+    if objection is None or not objection.attachment:
+        raise Http404
+    response = FileResponse(
+        objection.attachment.open("rb"),
+        content_type=services.CONTENT_TYPES[objection.attachment_type],
+        as_attachment=objection.attachment_type == "pdf",
+        filename=f"附件-{objection.id}.{objection.attachment_type}",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,184 @@
+"""What the student's form page shows, read in a fixed number of queries however many steps."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Prefetch, Subquery, prefetch_related_objects
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from lixiao.clearance import queries, rules
+from lixiao.clearance.models import Event, Form, Record, Source, State
+from lixiao.integrations.models import SourceRow
+from lixiao.objections.models import Objection
+from lixiao.survey.models import Question
+
+SOURCE_LABELS = dict(Source.choices)
+STATE_LABELS = dict(State.choices)
+
+
+@dataclass
+class HistoryLine:
+    at: object
+    unit: str  # the department or college that acted, or the system source (数据同步 …)
+    who: str  # the handler's personal name, only when the office allows it
+    from_label: str
+    to_label: str
+    note: str
+
+
+@dataclass
+class StepView:
+    record: Record
+    step: object
+    contact: str
+    unit: str
+    why_grey: str = ""
+    source_at: object = None
+    source_stale: bool = False
+    history: list[HistoryLine] = field(default_factory=list)
+    messages: list[Objection] = field(default_factory=list)
+
+
+@dataclass
+class FormView:
+    form: Form
+    window: str
+    passed: int
+    counted: int
+    steps: list[StepView]
+    survey: bool  # the category shows a survey with questions
+    survey_done: object  # the submission time, or None
+
+    @property
+    def can_message(self) -> bool:
+        return self.window == "open"
+
+
+def _fresh_subquery(student_number: str):
+    # When the source last delivered this student's row (falls back to when it last changed).
+    return Subquery(
+        SourceRow.objects.filter(
+            source_id=OuterRef("step__source_id"), student_number=student_number
+        )
+        .annotate(at=Coalesce("checked_at", "updated_at"))
+        .values("at")[:1]
+    )
+
+
+def student_page(user) -> list[FormView]:
+    """Every form of this student (latest batch first) with steps, history and messages.
+
+    Four queries: forms, records (with steps, departments, sources and the source rows' times),
+    audit events of those records, and the student's messages.
+    """
+    forms = list(
+        queries.student_forms(user)
+        .select_related("student", "student__college", "survey_response")
+        .annotate(
+            has_questions=Exists(
+                Question.objects.filter(category_id=OuterRef("batch__category_id"))
+            )
+        )
+        .order_by("-batch__opens_at", "-batch_id")
+    )
+    if not forms:
+        return []
+    student = forms[0].student
+    records = (
+        Record.objects.select_related("step", "step__department", "step__source")
+        .annotate(source_at=_fresh_subquery(student.student_number))
+        .order_by("step__order", "step_id")
+    )
+    prefetch_related_objects(forms, Prefetch("records", queryset=records))
+    form_ids = [f.id for f in forms]
+    history = _history(form_ids)
+    messages = defaultdict(list)
+    for message in Objection.objects.filter(form_id__in=form_ids).order_by("created_at", "id"):
+        messages[message.record_id].append(message)
+    now = timezone.now()
+    result = []
+    for form in forms:
+        passed, counted = queries.progress(form)
+        steps = [
+            _step_view(record, form, history.get(record.id, []), messages.get(record.id, []), now)
+            for record in form.records.all()
+        ]
+        response = getattr(form, "survey_response", None)
+        result.append(
+            FormView(
+                form=form,
+                window=form.batch.window_state(now),
+                passed=passed,
+                counted=counted,
+                steps=steps,
+                survey=form.batch.category.survey_enabled and form.has_questions,
+                survey_done=response.submitted_at if response else None,
+            )
+        )
+    return result
+
+
+def _step_view(record: Record, form: Form, history, messages, now) -> StepView:
+    step = record.step
+    department = step.department
+    unit = department.name if department else form.student.college.name
+    contact = step.contact or (department.contact if department else "") or f"请联系{unit}"
+    view = StepView(
+        record=record, step=step, contact=contact, unit=unit, history=history, messages=messages
+    )
+    if record.state == State.NOT_REQUIRED:
+        view.why_grey = rules.describe(step.condition) or "根据您的学生信息，该环节无需办理"
+    if step.automatic and step.source_id:
+        view.source_at = record.source_at
+        hours = step.source.stale_after_hours
+        if record.source_at and hours:
+            view.source_stale = record.source_at < now - timedelta(hours=hours)
+    return view
+
+
+def _history(form_ids) -> dict[int, list[HistoryLine]]:
+    """Each record's audit trail, oldest first, in one query (plain rows: no model objects)."""
+    show_names = settings.LIXIAO_SHOW_HANDLER_NAMES
+    rows = (
+        Event.objects.filter(form_id__in=form_ids, record__isnull=False)
+        .order_by("at", "id")
+        .values_list(
+            "record_id", "at", "source", "from_state", "to_state", "note",
+            "actor__staff__name", "actor__staff__department__name", "actor__staff__college__name",
+        )
+    )  # fmt: skip
+    lines: dict[int, list[HistoryLine]] = defaultdict(list)
+    for record_id, at, source, from_state, to_state, note, name, department, college in rows:
+        lines[record_id].append(
+            HistoryLine(
+                at=at,
+                unit=_unit(source, department or college),
+                who=(name or "") if show_names else "",
+                from_label=STATE_LABELS.get(from_state, from_state),
+                to_label=STATE_LABELS.get(to_state, to_state),
+                note=note,
+            )
+        )
+    return lines
+
+
+def _unit(source: str, place: str | None) -> str:
+    """Who acted, as the student may see it: the handler's unit, or the system that did it."""
+    label = SOURCE_LABELS.get(source, source)
+    if source in ("desk", "bulk", "import", "api") and place:
+        return f"{place}（{label}）"
+    if source == "admin":
+        return "学生离校工作主管部门"
+    return label
+
+
+def mask_name(name: str) -> str:
+    """陈小明 → 陈*明, 陈明 → 陈*: enough for the diploma desk to match a face, no more."""
+    if len(name) <= 1:
+        return name + "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

@@ -1,0 +1,130 @@
+"""Browser fixtures: Debian's Chromium through Playwright, the app on pytest-django's live server."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+# Playwright's sync API runs an event loop in this thread, so Django refuses ORM calls
+# from fixtures and tests ("SynchronousOnlyOperation"); nothing here is really async.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+try:
+    from playwright.sync_api import Browser, Page, sync_playwright
+except ImportError:  # the dev extra is not installed
+    sync_playwright = None
+
+# Playwright must never download a browser of its own: without Debian's, skip them all.
+if not CHROMIUM.exists():
+    SKIP_REASON = f"browser tests skipped: {CHROMIUM} is not installed (apt-get install chromium)"
+elif sync_playwright is None:
+    SKIP_REASON = "browser tests skipped: Playwright is not installed (pip install -e '.[dev]')"
+else:
+    SKIP_REASON = None
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 812}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def pytest_runtest_setup(item):
+    # Raised here, before any fixture, from one line: pytest -rs folds it into one reason.
+    if SKIP_REASON:
+        pytest.skip(SKIP_REASON)
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def _audit_flushable(transactional_db):
+    """Let the live server's flush empty the audit table on SQLite, then guard it again.
+
+    Audit events are append-only in the database (migration 0003): SQLite's triggers
+    refuse the DELETE that ends every transactional test, while PostgreSQL's TRUNCATE
+    does not fire them. Only this test-database cleanup lifts the guard, for one moment.
+    """
+    yield
+    if connection.vendor != "sqlite":
+        return
+    append_only = importlib.import_module("lixiao.clearance.migrations.0003_event_append_only")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER IF EXISTS clearance_event_no_update")
+        cursor.execute("DROP TRIGGER IF EXISTS clearance_event_no_delete")
+        cursor.execute("DELETE FROM clearance_event")
+        for sql in append_only.SQLITE:
+            cursor.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Browser:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Page:
+    """A fresh context per test: no cookies or session shared between tests."""
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def login(page: Page, live_server, username: str, password: str) -> None:
+    """Fill the real login form and wait for the page the server answers with."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")
+
+
+@pytest.fixture
+def screenshot(request, page: Page):
+    """shoot(name): save <test>-<name>-desktop.png and -phone.png; return the phone scroll width.
+
+    The width is document.documentElement.scrollWidth at 375 px: more than 375 means
+    the page scrolls sideways on a phone.
+    """
+
+    def shoot(name: str) -> int:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        stem = f"{_slug(request.node.name)}-{_slug(name)}"
+        before = page.viewport_size or DESKTOP
+        page.set_viewport_size(DESKTOP)
+        page.screenshot(path=str(ARTIFACTS / f"{stem}-desktop.png"), full_page=True)
+        page.set_viewport_size(PHONE)
+        page.screenshot(path=str(ARTIFACTS / f"{stem}-phone.png"), full_page=True)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        page.set_viewport_size(before)
+        return width
+
+    return shoot

@@ -1,0 +1,188 @@
+"""`manage.py seed_demo`: the demo university a newcomer logs into, and that it loads only once."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client, override_settings
+
+from lixiao.clearance import queries, rules
+from lixiao.clearance.models import Batch, Category, Event, Form, Grant, Record, State
+from lixiao.demo import ACCOUNTS, DEMO_PASSWORD, INITIAL_PASSWORD, INITIAL_STUDENT_NUMBER
+from lixiao.directory import idnumbers
+from lixiao.directory.models import College, Student
+from lixiao.integrations.models import SourceRow
+
+pytestmark = pytest.mark.django_db
+
+# As conftest does per test: Argon2 is right in production and slow in tests.
+FAST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
+PARTY = [{"attr": "political_status", "op": "in", "values": ["中共党员", "中共预备党员"]}]
+
+
+def seed(students=120) -> str:
+    out = StringIO()
+    call_command("seed_demo", "--students", str(students), stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo, seeded once for this module in a transaction rolled back at its end.
+
+    Each test still runs in its own savepoint (the django_db mark), so nothing a test does
+    leaks into the next; seeding once keeps the module fast on PostgreSQL too.
+    """
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=[FAST_HASHER]):
+        with transaction.atomic():
+            yield seed()
+            transaction.set_rollback(True)
+
+
+def states(number: str) -> dict[str, Record]:
+    form = Form.objects.get(student__student_number=number)
+    return {r.step.title: r for r in form.records.select_related("step")}
+
+
+def login(username: str, password: str) -> Client:
+    client = Client()
+    response = client.post("/accounts/login/", {"username": username, "password": password})
+    assert response.status_code == 302, f"{username} could not log in"
+    assert "_auth_user_id" in client.session
+    return client
+
+
+def test_university_has_colleges_categories_and_open_batches(demo):
+    assert College.objects.count() >= 8
+    assert College.objects.filter(code="CS", name="计算机与信息科学学院").exists()
+    assert College.objects.filter(code="LIT", name="文学院").exists()
+    undergraduate = Category.objects.get(name="本科生离校")
+    graduate = Category.objects.get(name="研究生离校")
+    assert (undergraduate.completion_rule, undergraduate.survey_enabled) == ("all", True)
+    assert graduate.completion_rule == "required"
+    for category in (undergraduate, graduate):
+        steps = list(category.steps.order_by("order"))
+        assert len(steps) >= 8
+        assert (
+            steps[-1].title == "院系离校"
+            and steps[-1].is_final
+            and steps[-1].owner_type == "college"
+        )
+        party = category.steps.get(title="组织关系转移")
+        assert party.owner_type == "college" and party.condition == PARTY
+        assert category.steps.get(title="图书馆").source.code == "library"
+        assert category.steps.get(title="财务处").source.code == "finance"
+        assert all(s.instructions and s.contact for s in steps)
+        batch = Batch.objects.get(category=category)
+        assert batch.enabled and batch.window_state() == "open" and batch.student_type
+        assert batch.name.endswith("离校") and batch.description
+    assert Student.objects.count() == Form.objects.count() == 120
+    assert "院系 10 个，学生 120 名" in demo
+    for student in Student.objects.select_related("user"):
+        number = student.user.id_number()
+        assert idnumbers.problem(number) is None, student.student_number
+        assert student.gender == ("男" if int(number[16]) % 2 else "女"), student.student_number
+        assert student.name and student.major and student.class_name and student.dormitory
+    party = Student.objects.filter(political_status__in=["中共党员", "中共预备党员"]).count()
+    assert 0.1 < party / Student.objects.count() < 0.35
+
+
+def test_demo_accounts_log_in_with_the_demo_password(demo):
+    for account in ACCOUNTS:
+        if account.username != INITIAL_STUDENT_NUMBER:
+            assert account.password == DEMO_PASSWORD
+            login(account.username, DEMO_PASSWORD)
+    lead = Grant.objects.filter(user__username="counselor-cs")
+    assert lead.count() == 4  # 组织关系转移 and 院系离校 in both batches
+    assert all(g.scope == "college" and g.college.code == "CS" and g.is_lead for g in lead)
+    library = Grant.objects.filter(user__username="library")
+    assert {(g.step.title, g.scope) for g in library} == {("图书馆", "school")}
+    assert library.count() == 2
+
+
+def test_initial_password_student_must_change_it_first(demo):
+    assert INITIAL_PASSWORD == idnumbers.initial_password(
+        Student.objects.get(student_number=INITIAL_STUDENT_NUMBER).user.id_number()
+    )
+    # The demo password is not theirs: the login form comes back instead of a redirect.
+    wrong = {"username": INITIAL_STUDENT_NUMBER, "password": DEMO_PASSWORD}
+    assert Client().post("/accounts/login/", wrong).status_code == 200
+    client = login(INITIAL_STUDENT_NUMBER, INITIAL_PASSWORD)
+    response = client.get("/accounts/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/password/"
+
+
+def test_walk_through_stories_and_progress_through_the_writer(demo):
+    first = states("2022000001")
+    assert first["财务处"].state == State.PASSED  # green
+    assert first["图书馆"].state == State.PENDING  # red, with the source's reason
+    assert first["图书馆"].reason == "未还图书 2 册"
+    assert first["实验室安全检查"].state == State.NOT_REQUIRED  # grey
+    assert first["组织关系转移"].state == State.PENDING
+    counselor = Form.objects.get(student__student_number="2022000001").counselor
+    assert counselor.username == "counselor-cs"
+
+    complete = Form.objects.get(student__student_number="2022000002")
+    assert complete.completed_at is not None
+    assert all(r.state != State.PENDING for r in complete.records.all())
+
+    master = Student.objects.get(student_number="2022000003")
+    assert (master.student_type, master.college.code) == ("硕士研究生", "LIT")
+    form = master.forms.get()
+    assert form.batch.category.name == "研究生离校" and form.counselor.username == "counselor-lit"
+    third = states("2022000003")
+    assert not [t for t, r in third.items() if r.state == State.PASSED]
+    assert third["财务处"].reason == "欠费 1,200.00 元"
+
+    for batch in Batch.objects.all():
+        assert queries.tallies(batch) == queries.recount(batch)
+        steps = list(batch.category.steps.order_by("order"))
+        infos = [rules.StepInfo(s.id, s.title, s.required, s.is_final) for s in steps]
+        forms = Form.objects.filter(batch=batch).prefetch_related("records")
+        for form in forms:
+            by_step = {r.step_id: r.state for r in form.records.all()}
+            complete = rules.is_complete(batch.category.completion_rule, infos, by_step)
+            assert complete == (form.completed_at is not None)
+            final = next(s for s in infos if s.is_final)
+            assert by_step[final.id] != State.PASSED or not rules.gate_blockers(infos, by_step)
+        assert forms.filter(completed_at__isnull=False).exists()
+        passed = Record.objects.filter(form__batch=batch, state=State.PASSED)
+        assert (
+            passed.count()
+            == Event.objects.filter(batch=batch, to_state=State.PASSED).count()
+            - Event.objects.filter(batch=batch, from_state=State.PASSED).count()
+        )
+    sync = Event.objects.filter(source="sync", action="clearance.record.passed")
+    assert sync.exists() and not sync.exclude(step__automatic=True).exists()
+    assert Event.objects.filter(source__in=["bulk", "desk"], actor__username="dorm").exists()
+    # The integration sources agree with the automatic steps they decided.
+    owing = SourceRow.objects.filter(source__code="library", cleared=False)
+    assert owing.filter(student_number="2022000001", reason="未还图书 2 册").exists()
+    assert owing.count() == Record.objects.filter(step__title="图书馆", state=State.PENDING).count()
+
+
+def test_second_run_changes_nothing(demo):
+    counts = (
+        Event.objects.count(),
+        Student.objects.count(),
+        Grant.objects.count(),
+        Record.objects.count(),
+    )
+    again = seed()
+    assert "demo already loaded" in again
+    assert (
+        Event.objects.count(),
+        Student.objects.count(),
+        Grant.objects.count(),
+        Record.objects.count(),
+    ) == counts
+
+
+def test_demo_sources_accept_their_documented_tokens(demo):
+    from lixiao.demo import DEMO_TOKENS
+    from lixiao.integrations.models import IntegrationSource
+    from lixiao.integrations.services.tokens import hash_token
+
+    for code, token in DEMO_TOKENS.items():
+        assert IntegrationSource.objects.get(code=code).token_hash == hash_token(token)
