@@ -52,7 +52,7 @@ bench: install-dev
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 bench-http: install-dev
-	$(PY) bench/http.py $(BENCH_ARGS)
+	$(PY) bench/http_load.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var artifacts

@@ -24,6 +24,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # import bench.* as a package, never shadow the stdlib with bench/*.py
 
 
+def _once(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _maxrss_mb() -> float:
+    """This process's peak resident memory so far (Linux reports kilobytes)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(n: int) -> dict:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lixiao.settings")
     import django
@@ -34,7 +47,7 @@ def child(n: int) -> dict:
     from django.test import Client
     from django.urls import reverse
 
-    from bench import timing, world
+    from bench import world
     from lixiao.clearance import services
     from lixiao.clearance.models import Form, Source, State
     from lixiao.console import importers
@@ -89,7 +102,7 @@ def child(n: int) -> dict:
         )
     book.close()
     data = buffer.getvalue()
-    rss_before = timing.maxrss_mb()
+    rss_before = _maxrss_mb()
 
     start = time.perf_counter()
     job = jobs.preview(
@@ -114,14 +127,14 @@ def child(n: int) -> dict:
 
     w.office.uses_initial_password = False  # the account gate would send it to the password page
     w.office.save(update_fields=["uses_initial_password"])
-    query_times = [timing.once(lambda: dashboard(w.batch, w.office)) for _ in range(5)]
+    query_times = [_once(lambda: dashboard(w.batch, w.office)) for _ in range(5)]
     try:
         client = Client()
         client.force_login(w.office)
         url = reverse("console:supervision", args=[w.batch.id])
         assert client.get(url).status_code == 200
         page_ms = round(
-            1000 * statistics.median(timing.once(lambda: client.get(url)) for _ in range(5)), 1
+            1000 * statistics.median(_once(lambda: client.get(url)) for _ in range(5)), 1
         )
     except Exception as exc:  # another app failing to load must not hide the import figures
         page_ms = f"n/a ({type(exc).__name__})"
@@ -131,7 +144,7 @@ def child(n: int) -> dict:
         "preview_s": round(previewed - start, 2),
         "confirm_s": round(done - previewed, 2),
         "import_s": round(done - start, 2),
-        "peak_rss_mb": round(timing.maxrss_mb(), 1),
+        "peak_rss_mb": round(_maxrss_mb(), 1),
         "rss_before_import_mb": round(rss_before, 1),
         "dashboard_page_ms": page_ms,
         "dashboard_queries_ms": round(1000 * statistics.median(query_times), 1),

@@ -4,7 +4,7 @@
 
 Seeds a fresh database with the synthetic university (bench/world.py) through the real bulk
 path, gives one student a realistic form (some steps passed with history, a library row
-with a reason), then times GET /me/ as that student. bench/http.py reuses `prepare`.
+with a reason), then times GET /me/ as that student. bench/http_load.py reuses `prepare`.
 """
 
 import argparse

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from lixiao.clearance import rules, scope
@@ -82,7 +82,9 @@ def search(user, batch: Batch, filters: Filters) -> QuerySet[Form]:
         if value:
             qs = qs.filter(**{f"student__{name}": value})
     for step_id, state in filters.step_states.items():
-        qs = qs.filter(id__in=Record.objects.filter(step_id=step_id, state=state).values("form_id"))
+        # A correlated EXISTS probes the (form, step) unique index for each candidate form; an
+        # IN list made SQLite materialise every pending record of the step (190 ms at 50,000).
+        qs = qs.filter(Exists(Record.objects.filter(form_id=OuterRef("pk"), step_id=step_id, state=state)))
     if filters.completed is True:
         qs = qs.filter(completed_at__isnull=False)
     elif filters.completed is False:

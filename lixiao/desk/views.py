@@ -16,7 +16,6 @@ from lixiao.desk.access import actor, batch_for, desk_required, is_partial, my_s
 from lixiao.desk.filters import SearchForm, query_string
 from lixiao.directory import idnumbers
 from lixiao.objections.models import Objection
-from lixiao.objections.services import handler_objections
 from lixiao.tabular.writer import export as xlsx_export
 
 PAGE_SIZE = 50
@@ -68,11 +67,21 @@ def _replace_q(data, q: str):
 
 
 def _open_objections(user, batch, steps) -> int:
-    """Messages from students on my steps not yet answered (the unread count)."""
-    return sum(
-        handler_objections(user, batch, step).filter(status=Objection.Status.OPEN).count()
-        for step in steps
-    )
+    """Messages from students on my steps not yet answered (the unread count).
+
+    The open messages are few: read them first, then ask the gate which of their forms are mine,
+    instead of a subquery over every form of the batch on each 5-second poll.
+    """
+    open_ = list(Objection.objects.filter(form__batch=batch, step__in=steps, status=Objection.Status.OPEN)
+                 .values_list("form_id", "step_id"))
+    count = 0
+    for step in steps:
+        form_ids = [fid for fid, sid in open_ if sid == step.id]
+        if form_ids:
+            reachable = set(Form.objects.filter(scope.handle_q(user, batch, step), id__in=form_ids)
+                            .values_list("id", flat=True))
+            count += sum(1 for fid in form_ids if fid in reachable)
+    return count
 
 
 @desk_required

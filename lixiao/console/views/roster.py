@@ -14,6 +14,7 @@ from lixiao.accounts.roles import role_required
 from lixiao.clearance.models import Batch
 from lixiao.console import importers
 from lixiao.console.forms.imports import RosterConfirmForm, UploadForm
+from lixiao.directory import idnumbers
 from lixiao.tabular import jobs
 from lixiao.tabular.models import ImportJob
 from lixiao.tabular.reader import TableError
@@ -69,12 +70,19 @@ def preview_context(job: ImportJob) -> dict:
     return {
         "job": job,
         "counts": counts,
-        "errors": preview.get("errors", []),
+        "errors": [_masked(e) for e in preview.get("errors", [])],
         "error_count": preview.get("error_count", 0),
         "good_rows": preview.get("good_rows", 0),
         "blocking": preview.get("error_count", 0) - offerable,
         "shown_all_errors": preview.get("error_count", 0) <= len(preview.get("errors", [])),
     }
+
+
+def _masked(error: dict) -> dict:
+    # Even a mistyped ID number is mostly a real one: its last 6 are an initial password.
+    if error.get("column") == "身份证件号":
+        return {**error, "value": idnumbers.mask(error.get("value", ""))}
+    return error
 
 
 @office_only

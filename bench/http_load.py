@@ -1,6 +1,6 @@
 """make bench-http: the student form page beside a baseline page under load, same run.
 
-    .venv/bin/python bench/http.py [--students 50000] [--seconds 15] [--connections 32]
+    .venv/bin/python bench/http_load.py [--students 50000] [--seconds 15] [--connections 32]
 
 Seeds a fresh SQLite database (bench/portal.py's `prepare`), starts gunicorn with 2 workers
 (gthread, HTTP keep-alive, persistent database connections) on 127.0.0.1 with LIXIAO_BENCH=1,
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# This file is bench/http.py: with bench/ first on the path, `import http.client` would find it.
+# Run as a script, bench/ would come first on the path; the repo root goes there instead.
 sys.path[0] = str(ROOT)
 
 import argparse  # noqa: E402
