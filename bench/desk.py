@@ -18,8 +18,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # import bench.* as a package, never shadow the stdlib with bench/*.py
 
-TARGETS_MS = {"search_number": 5, "search_name": 30, "search_advanced": 50, "stats": 10, "bulk_5000": 2000,
-              "query_number": 5, "query_name": 30, "query_advanced": 50}
+TARGETS_MS = {
+    "search_number": 5,
+    "search_name": 30,
+    "search_advanced": 50,
+    "stats": 10,
+    "bulk_5000": 2000,
+    "query_number": 5,
+    "query_name": 30,
+    "query_advanced": 50,
+}
 LABELS = {
     "search_number": "search by 学号 (page)",
     "search_name": "search by name (page)",
@@ -81,13 +89,19 @@ def child(n: int, reads: int) -> dict:
                 cpus.append(cpu * 1000)
         return statistics.median(walls), statistics.median(cpus)
 
-    advanced = {"college": w.colleges[3].id, "student_type": "本科生", "political_status": "共青团员",
-                f"s{step.id}": "pending", "completed": "no"}
+    advanced = {
+        "college": w.colleges[3].id,
+        "student_type": "本科生",
+        "political_status": "共青团员",
+        f"s{step.id}": "pending",
+        "completed": "no",
+    }
     result = {
         "search_number": timed([(base, {"q": q}) for q in numbers]),
         "search_name": timed([(base, {"q": q}) for q in names]),
-        "search_advanced": timed([(base, {**advanced, "class_name": f"2023级{i % 30 + 1}班"})
-                                  for i in range(reads + 1)]),
+        "search_advanced": timed(
+            [(base, {**advanced, "class_name": f"2023级{i % 30 + 1}班"}) for i in range(reads + 1)]
+        ),
         "stats": timed([(base + "stats/", {})] * (reads + 1)),
     }
     # The same searches without the web layer (session, roles, template): the scoped query alone.
@@ -112,17 +126,29 @@ def child(n: int, reads: int) -> dict:
 
     result["query_number"] = query_only([{"q": q} for q in numbers])
     result["query_name"] = query_only([{"q": q} for q in names])
-    result["query_advanced"] = query_only([{**advanced, "class_name": f"2023级{i % 30 + 1}班"}
-                                           for i in range(reads + 1)])
-    forms = list(Form.objects.filter(batch=batch).order_by("id").values_list("id", flat=True)[:5000])
+    result["query_advanced"] = query_only(
+        [{**advanced, "class_name": f"2023级{i % 30 + 1}班"} for i in range(reads + 1)]
+    )
+    forms = list(
+        Form.objects.filter(batch=batch).order_by("id").values_list("id", flat=True)[:5000]
+    )
     bulk, bulk_cpu = [], []
     for i in range(3):
         start, cpu = time.perf_counter(), time.process_time()
-        response = client.post(base + "bulk/", {"step": step.id, "action": "pass" if i % 2 == 0 else "revoke",
-                                                "forms": ",".join(map(str, forms))})
+        response = client.post(
+            base + "bulk/",
+            {
+                "step": step.id,
+                "action": "pass" if i % 2 == 0 else "revoke",
+                "forms": ",".join(map(str, forms)),
+            },
+        )
         bulk.append((time.perf_counter() - start) * 1000)
         bulk_cpu.append((time.process_time() - cpu) * 1000)
-        assert response.status_code == 200 and "：<strong>5000</strong> 人" in response.content.decode()
+        assert (
+            response.status_code == 200
+            and "：<strong>5000</strong> 人" in response.content.decode()
+        )
     result["bulk_5000"] = statistics.median(bulk), statistics.median(bulk_cpu)
     return result
 
@@ -133,12 +159,32 @@ def run(kind: str, args) -> dict:
     name = "lixiao_bench_desk"
     url, var_dir = databases.fresh(kind, name, args.pg_url)
     out = Path(var_dir) / "result.json"
-    env = {**os.environ, "DATABASE_URL": url, "LIXIAO_VAR_DIR": var_dir, "DEBUG": "0",
-           "DJANGO_SETTINGS_MODULE": "lixiao.settings", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "LIXIAO_VAR_DIR": var_dir,
+        "DEBUG": "0",
+        "DJANGO_SETTINGS_MODULE": "lixiao.settings",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     print(f"· {kind}: seeding {args.students:,} students and timing the desk …", flush=True)
     try:
-        subprocess.run([sys.executable, __file__, "--child", "--students", str(args.students),
-                        "--reads", str(args.reads), "--out", str(out)], env=env, check=True, cwd=ROOT)
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--students",
+                str(args.students),
+                "--reads",
+                str(args.reads),
+                "--out",
+                str(out),
+            ],
+            env=env,
+            check=True,
+            cwd=ROOT,
+        )
         return json.loads(out.read_text(encoding="utf-8"))
     finally:
         databases.drop(kind, name, var_dir, args.pg_url)
@@ -162,8 +208,12 @@ def main() -> int:
     if args.db in ("postgres", "both") and databases.postgres_reachable(args.pg_url):
         kinds.append("postgres")
     results = {kind: run(kind, args) for kind in kinds}
-    lines = [f"## bench/desk.py — {args.students:,} students, median server time (Django test client)", "",
-             "| operation | target | " + " | ".join(kinds) + " |", "|---|---|" + "---|" * len(kinds)]
+    lines = [
+        f"## bench/desk.py — {args.students:,} students, median server time (Django test client)",
+        "",
+        "| operation | target | " + " | ".join(kinds) + " |",
+        "|---|---|" + "---|" * len(kinds),
+    ]
     for key, label in LABELS.items():
         cells = []
         for kind in kinds:
@@ -171,8 +221,10 @@ def main() -> int:
             cells.append(f"{ms:.1f} ms (CPU {cpu:.1f}) {'✓' if ms <= TARGETS_MS[key] else '✗'}")
         lines.append(f"| {label} | ≤ {TARGETS_MS[key]:,} ms | " + " | ".join(cells) + " |")
     load = os.getloadavg()[0]
-    lines.append(f"\nWall time, with this process's CPU time in brackets; load average {load:.1f} on "
-                 f"{os.cpu_count()} CPUs (a shared machine inflates wall time).")
+    lines.append(
+        f"\nWall time, with this process's CPU time in brackets; load average {load:.1f} on "
+        f"{os.cpu_count()} CPUs (a shared machine inflates wall time)."
+    )
     print("\n".join(lines))
     return 0
 

@@ -102,17 +102,32 @@ class Error(Schema):
 
 
 def _record(r: Record, handleable=frozenset()) -> dict:
-    return {"id": r.id, "step_id": r.step_id, "step": r.step.title, "state": r.state,
-            "state_label": r.get_state_display(), "handled_at": r.handled_at, "note": r.note,
-            "reason": r.reason, "can_handle": r.step_id in handleable and r.state != State.NOT_REQUIRED}
+    return {
+        "id": r.id,
+        "step_id": r.step_id,
+        "step": r.step.title,
+        "state": r.state,
+        "state_label": r.get_state_display(),
+        "handled_at": r.handled_at,
+        "note": r.note,
+        "reason": r.reason,
+        "can_handle": r.step_id in handleable and r.state != State.NOT_REQUIRED,
+    }
 
 
 def _row(f: Form, handleable=frozenset()) -> dict:
     s = f.student
-    return {"id": f.id, "student_number": s.student_number, "name": s.name, "college": f.college.name,
-            "major": s.major, "class_name": s.class_name, "id_number_masked": s.id_number_masked,
-            "completed": f.completed_at is not None,
-            "records": [_record(r, handleable) for r in f.records.all()]}
+    return {
+        "id": f.id,
+        "student_number": s.student_number,
+        "name": s.name,
+        "college": f.college.name,
+        "major": s.major,
+        "class_name": s.class_name,
+        "id_number_masked": s.id_number_masked,
+        "completed": f.completed_at is not None,
+        "records": [_record(r, handleable) for r in f.records.all()],
+    }
 
 
 def _batch(user, batch_id: int):
@@ -126,23 +141,39 @@ def _batch(user, batch_id: int):
 def batches(request):
     out = []
     for b in scope.handler_batches(request.user).select_related("category"):
-        out.append({"id": b.id, "name": b.name, "academic_year": b.academic_year,
-                    "window": b.window_state(), "steps": my_steps(request.user, b)})
+        out.append(
+            {
+                "id": b.id,
+                "name": b.name,
+                "academic_year": b.academic_year,
+                "window": b.window_state(),
+                "steps": my_steps(request.user, b),
+            }
+        )
     return out
 
 
-@router.get("/batches/{batch_id}/forms", response={200: FormPage, 404: Error},
-            summary="查询学生（与页面相同的范围和条件）",
-            description="q：学号（精确或前缀）、姓名（包含）、身份证件号（精确）；college、major、class_name、"
-                        "student_type、political_status、completed=yes|no、s<环节id>=pending|passed|not_required；page。")
+@router.get(
+    "/batches/{batch_id}/forms",
+    response={200: FormPage, 404: Error},
+    summary="查询学生（与页面相同的范围和条件）",
+    description="q：学号（精确或前缀）、姓名（包含）、身份证件号（精确）；college、major、class_name、"
+    "student_type、political_status、completed=yes|no、s<环节id>=pending|passed|not_required；page。",
+)
 def forms(request, batch_id: int, q: str = "", page: int = 1):
     batch = _batch(request.user, batch_id)
     steps = my_steps(request.user, batch)
     search = SearchForm(request.GET, steps)
-    qs = queries.with_records(queries.search(request.user, batch, search.filters()), [s.id for s in steps])
+    qs = queries.with_records(
+        queries.search(request.user, batch, search.filters()), [s.id for s in steps]
+    )
     p = Paginator(qs, PAGE_SIZE).get_page(page)
-    return {"count": p.paginator.count, "page": p.number, "pages": p.paginator.num_pages,
-            "items": [_row(f) for f in p]}
+    return {
+        "count": p.paginator.count,
+        "page": p.number,
+        "pages": p.paginator.num_pages,
+        "items": [_row(f) for f in p],
+    }
 
 
 def _form(request, form_id: int) -> Form:
@@ -162,13 +193,18 @@ def _handleable(user, form: Form) -> set[int]:
     if not steps:
         return set()
     counts = Form.objects.filter(pk=form.pk).aggregate(
-        **{f"s{s.id}": Count("id", filter=scope.handle_q(user, form.batch, s)) for s in steps})
+        **{f"s{s.id}": Count("id", filter=scope.handle_q(user, form.batch, s)) for s in steps}
+    )
     return {s.id for s in steps if counts[f"s{s.id}"]}
 
 
 def _form_out(user, form: Form) -> dict:
-    return {**_row(form, _handleable(user, form)), "batch_id": form.batch_id,
-            "student_type": form.student.student_type, "political_status": form.student.political_status}
+    return {
+        **_row(form, _handleable(user, form)),
+        "batch_id": form.batch_id,
+        "student_type": form.student.student_type,
+        "political_status": form.student.political_status,
+    }
 
 
 @router.get("/forms/{form_id}", response={200: FormOut, 404: Error}, summary="一名学生的离校单")
@@ -188,13 +224,20 @@ def _change(request, record_id: int, to_state: str, body: NoteIn):
     return 200, _record(record, {record.step_id})
 
 
-@router.post("/records/{record_id}/pass", response={200: RecordOut, 404: Error, 409: Error},
-             summary="办理通过一个环节", description="409：规则拒绝（例如院系离校须在其他必办环节通过后办理），detail 为原因。")
+@router.post(
+    "/records/{record_id}/pass",
+    response={200: RecordOut, 404: Error, 409: Error},
+    summary="办理通过一个环节",
+    description="409：规则拒绝（例如院系离校须在其他必办环节通过后办理），detail 为原因。",
+)
 def pass_record(request, record_id: int, body: NoteIn):
     return _change(request, record_id, State.PASSED, body)
 
 
-@router.post("/records/{record_id}/revoke", response={200: RecordOut, 404: Error, 409: Error},
-             summary="撤销一个环节（恢复为未办理）")
+@router.post(
+    "/records/{record_id}/revoke",
+    response={200: RecordOut, 404: Error, 409: Error},
+    summary="撤销一个环节（恢复为未办理）",
+)
 def revoke_record(request, record_id: int, body: NoteIn):
     return _change(request, record_id, State.PENDING, body)

@@ -22,7 +22,9 @@ def batch_for(user, batch_id: int) -> Batch:
 
 def my_steps(user, batch: Batch) -> list[Step]:
     return list(
-        scope.handler_steps(user, batch).select_related("department", "source").order_by("order", "id")
+        scope.handler_steps(user, batch)
+        .select_related("department", "source")
+        .order_by("order", "id")
     )
 
 

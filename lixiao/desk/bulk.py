@@ -19,7 +19,9 @@ def _selected(request, batch, steps) -> list[int]:
     """The form ids to act on: the ticked ones, or every form matching the posted search."""
     if request.POST.get("scope") == "all":
         search = SearchForm(QueryDict(request.POST.get("query", "")), steps)
-        return list(queries.search(request.user, batch, search.filters()).values_list("id", flat=True))
+        return list(
+            queries.search(request.user, batch, search.filters()).values_list("id", flat=True)
+        )
     # "form" per ticked box; "forms" a comma-separated list from a client selecting thousands
     # (one field, under Django's cap on the number of fields a request may carry).
     values = [*request.POST.getlist("form"), *request.POST.get("forms", "").split(",")]
@@ -44,8 +46,12 @@ def bulk(request, batch_id: int):
     to_state = State.PASSED if action == "pass" else State.PENDING
     note = request.POST.get("note", "").strip()[:255]
     try:
-        outcome = services.apply_many(actor(request, Source.BULK), batch, step,
-                                      [services.Item(fid, to_state, note) for fid in ids])
+        outcome = services.apply_many(
+            actor(request, Source.BULK),
+            batch,
+            step,
+            [services.Item(fid, to_state, note) for fid in ids],
+        )
     except Refused as refusal:  # the service window is closed
         messages.error(request, str(refusal))
         return redirect(back)
@@ -54,14 +60,28 @@ def bulk(request, batch_id: int):
     people = {
         fid: (number, name)
         for fid, number, name in queries.readable_forms(request.user, batch)
-        .filter(id__in=refused_ids).values_list("id", "student__student_number", "student__name")
+        .filter(id__in=refused_ids)
+        .values_list("id", "student__student_number", "student__name")
     }
     refused = [
-        {"number": people.get(fid, ("", ""))[0], "name": people.get(fid, ("", ""))[1], "message": msg}
+        {
+            "number": people.get(fid, ("", ""))[0],
+            "name": people.get(fid, ("", ""))[1],
+            "message": msg,
+        }
         for fid, _code, msg in outcome.refused[:MAX_SHOWN]
     ]
-    return render(request, "desk/bulk_result.html", {
-        "batch": batch, "step": step, "action": action, "outcome": outcome, "refused": refused,
-        "more_refused": max(0, len(outcome.refused) - MAX_SHOWN), "back": back,
-        "reopened": len(set(outcome.reopened)),
-    })
+    return render(
+        request,
+        "desk/bulk_result.html",
+        {
+            "batch": batch,
+            "step": step,
+            "action": action,
+            "outcome": outcome,
+            "refused": refused,
+            "more_refused": max(0, len(outcome.refused) - MAX_SHOWN),
+            "back": back,
+            "reopened": len(set(outcome.reopened)),
+        },
+    )

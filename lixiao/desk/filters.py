@@ -9,18 +9,30 @@ from lixiao.directory.models import POLITICAL_STATUSES, College, StudentType
 
 ANY = [("", "全部")]
 COMPLETION = [*ANY, ("yes", "已办结"), ("no", "未办结")]
-FILTER_KEYS = ("q", "college", "major", "class_name", "student_type", "political_status", "completed")
+FILTER_KEYS = (
+    "q",
+    "college",
+    "major",
+    "class_name",
+    "student_type",
+    "political_status",
+    "completed",
+)
 
 
 class SearchForm(forms.Form):
     q = forms.CharField(label="学号 / 姓名 / 身份证件号", required=False, max_length=64)
-    college = forms.ModelChoiceField(College.objects.order_by("code"), label="院系", required=False,
-                                     empty_label="全部")
+    college = forms.ModelChoiceField(
+        College.objects.order_by("code"), label="院系", required=False, empty_label="全部"
+    )
     major = forms.CharField(label="专业", required=False, max_length=64)
     class_name = forms.CharField(label="班级", required=False, max_length=64)
-    student_type = forms.ChoiceField(label="学生类别", required=False, choices=[*ANY, *StudentType.choices])
-    political_status = forms.ChoiceField(label="政治面貌", required=False,
-                                         choices=[*ANY, *((p, p) for p in POLITICAL_STATUSES)])
+    student_type = forms.ChoiceField(
+        label="学生类别", required=False, choices=[*ANY, *StudentType.choices]
+    )
+    political_status = forms.ChoiceField(
+        label="政治面貌", required=False, choices=[*ANY, *((p, p) for p in POLITICAL_STATUSES)]
+    )
     completed = forms.ChoiceField(label="办结情况", required=False, choices=COMPLETION)
 
     def __init__(self, data, steps):
@@ -59,8 +71,13 @@ class SearchForm(forms.Form):
             if name == "q":
                 continue
             value = self.data.get(name, "") or ""
-            item = {"name": name, "label": field.label, "value": value, "id": f"id_{name}",
-                    "errors": self.errors.get(name, []) if self.is_bound else []}
+            item = {
+                "name": name,
+                "label": field.label,
+                "value": value,
+                "id": f"id_{name}",
+                "errors": self.errors.get(name, []) if self.is_bound else [],
+            }
             if isinstance(field, forms.ChoiceField):
                 item["options"] = [(str(v), label, str(v) == value) for v, label in field.choices]
             out.append(item)
@@ -70,7 +87,9 @@ class SearchForm(forms.Form):
     def advanced(self) -> bool:
         """Whether any filter beyond the one box is set (the advanced panel opens)."""
         data = self.data
-        return any(data.get(k) for k in FILTER_KEYS[1:]) or any(data.get(f"s{s.id}") for s in self.steps)
+        return any(data.get(k) for k in FILTER_KEYS[1:]) or any(
+            data.get(f"s{s.id}") for s in self.steps
+        )
 
 
 def query_string(data: QueryDict) -> str:

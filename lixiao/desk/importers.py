@@ -27,7 +27,9 @@ class DeskRecords(jobs.Importer):
     kind = "desk.records"
     columns = [
         Column("number", "学号", required=True, example="2022000001", help="学生的学号"),
-        Column("result", "结果", required=True, parse=_result, example="通过", help="通过 或 未通过"),
+        Column(
+            "result", "结果", required=True, parse=_result, example="通过", help="通过 或 未通过"
+        ),
         Column("note", "备注", example="已交还钥匙"),
     ]
 
@@ -42,17 +44,31 @@ class DeskRecords(jobs.Importer):
         numbers = [values["number"] for _row, values in validated.rows]
         known, form_of, reachable, states = set(), {}, set(), {}
         for part in bulkdb.chunks(sorted(set(numbers))):
-            known.update(Student.objects.filter(student_number__in=part).values_list("student_number", flat=True))
-            form_of.update(Form.objects.filter(batch=batch, student__student_number__in=part)
-                           .values_list("student__student_number", "id"))
+            known.update(
+                Student.objects.filter(student_number__in=part).values_list(
+                    "student_number", flat=True
+                )
+            )
+            form_of.update(
+                Form.objects.filter(batch=batch, student__student_number__in=part).values_list(
+                    "student__student_number", "id"
+                )
+            )
         form_ids = list(form_of.values())
         for part in bulkdb.chunks(form_ids):
-            reachable.update(Form.objects.filter(scope.handle_q(user, batch, step), id__in=part)
-                             .values_list("id", flat=True))
-            for fid, sid, state in Record.objects.filter(form_id__in=part).values_list("form_id", "step_id", "state"):
+            reachable.update(
+                Form.objects.filter(scope.handle_q(user, batch, step), id__in=part).values_list(
+                    "id", flat=True
+                )
+            )
+            for fid, sid, state in Record.objects.filter(form_id__in=part).values_list(
+                "form_id", "step_id", "state"
+            ):
                 states.setdefault(fid, {})[sid] = state
-        step_infos = [rules.StepInfo(s.id, s.title, s.required, s.is_final)
-                      for s in Step.objects.filter(category_id=batch.category_id).order_by("order", "id")]
+        step_infos = [
+            rules.StepInfo(s.id, s.title, s.required, s.is_final)
+            for s in Step.objects.filter(category_id=batch.category_id).order_by("order", "id")
+        ]
         errors, good, seen = [], [], {}
         counts = {"pass": 0, "revoke": 0, "unchanged": 0}
         for row, values in validated.rows:
@@ -80,13 +96,16 @@ class DeskRecords(jobs.Importer):
                 counts["unchanged"] += 1
             else:
                 counts["pass" if values["result"] == State.PASSED else "revoke"] += 1
-            good.append({"row": row, "form": form_id, "to": values["result"], "note": values["note"]})
+            good.append(
+                {"row": row, "form": form_id, "to": values["result"], "note": values["note"]}
+            )
         return jobs.Plan(counts=counts, errors=errors, rows=good)
 
     def apply(self, plan: jobs.Plan) -> dict:
         batch, step = self._target()
-        actor = services.Actor(user=self.job.created_by, source=Source.IMPORT,
-                               client_ip=self.context.get("client_ip"))
+        actor = services.Actor(
+            user=self.job.created_by, source=Source.IMPORT, client_ip=self.context.get("client_ip")
+        )
         items = [services.Item(r["form"], r["to"], (r["note"] or "")[:255]) for r in plan.rows]
         outcome = services.apply_many(actor, batch, step, items, group=self.job.group)
         row_of = {r["form"]: r["row"] for r in plan.rows}

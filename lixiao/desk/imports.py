@@ -23,7 +23,9 @@ from lixiao.tabular.writer import template
 def import_template(request, batch_id: int):
     batch_for(request.user, batch_id)
     response = HttpResponse(template(DeskRecords.columns, notes=NOTES), content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote('现场办理导入模板.xlsx')}"
+    response["Content-Disposition"] = (
+        f"attachment; filename*=UTF-8''{quote('现场办理导入模板.xlsx')}"
+    )
     return response
 
 
@@ -36,12 +38,20 @@ def upload(request, batch_id: int):
         job = _preview(request, batch, step)
         if job is not None:
             return redirect("desk:import_preview", batch_id=batch.id, job_id=job.id)
-    recent = ImportJob.objects.filter(kind=DeskRecords.kind, created_by=request.user,
-                                      context__batch=batch.id)[:10]
-    return render(request, "desk/import.html", {
-        "batch": batch, "steps": steps, "recent": recent, "chosen": request.POST.get("step", ""),
-        "max_mb": settings.LIXIAO_UPLOAD_MAX_BYTES // (1024 * 1024),
-    })
+    recent = ImportJob.objects.filter(
+        kind=DeskRecords.kind, created_by=request.user, context__batch=batch.id
+    )[:10]
+    return render(
+        request,
+        "desk/import.html",
+        {
+            "batch": batch,
+            "steps": steps,
+            "recent": recent,
+            "chosen": request.POST.get("step", ""),
+            "max_mb": settings.LIXIAO_UPLOAD_MAX_BYTES // (1024 * 1024),
+        },
+    )
 
 
 def _preview(request, batch, step) -> ImportJob | None:
@@ -63,8 +73,9 @@ def _preview(request, batch, step) -> ImportJob | None:
 
 def _own_job(request, batch, job_id: int) -> ImportJob:
     """Only the person's own upload for this batch, and only while the step is still theirs."""
-    job = ImportJob.objects.filter(pk=job_id, kind=DeskRecords.kind, created_by=request.user,
-                                   context__batch=batch.id).first()
+    job = ImportJob.objects.filter(
+        pk=job_id, kind=DeskRecords.kind, created_by=request.user, context__batch=batch.id
+    ).first()
     if job is None:
         raise Http404
     job.step = my_step(my_steps(request.user, batch), job.context.get("step"))
@@ -76,11 +87,19 @@ def preview(request, batch_id: int, job_id: int):
     batch = batch_for(request.user, batch_id)
     job = _own_job(request, batch, job_id)
     p = job.preview
-    return render(request, "desk/import_preview.html", {
-        "batch": batch, "job": job, "step": job.step, "counts": p.get("counts", {}),
-        "errors": p.get("errors", []), "error_count": p.get("error_count", 0),
-        "good_rows": p.get("good_rows", 0),
-    })
+    return render(
+        request,
+        "desk/import_preview.html",
+        {
+            "batch": batch,
+            "job": job,
+            "step": job.step,
+            "counts": p.get("counts", {}),
+            "errors": p.get("errors", []),
+            "error_count": p.get("error_count", 0),
+            "good_rows": p.get("good_rows", 0),
+        },
+    )
 
 
 @require_POST

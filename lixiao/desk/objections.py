@@ -18,11 +18,14 @@ def objection_list(request, batch_id: int):
     items = []
     for step in my_steps(request.user, batch):
         items += services.handler_objections(request.user, batch, step).select_related(
-            "form__student", "step", "record", "handled_by")
+            "form__student", "step", "record", "handled_by"
+        )
     # Open ones first (oldest waiting longest at the top), then the answered, newest first.
     items.sort(key=lambda o: (not o.is_open, o.created_at.timestamp() * (1 if o.is_open else -1)))
     unread = sum(1 for o in items if o.status == Objection.Status.OPEN)
-    return render(request, "desk/objections.html", {"batch": batch, "items": items, "unread": unread})
+    return render(
+        request, "desk/objections.html", {"batch": batch, "items": items, "unread": unread}
+    )
 
 
 @require_POST

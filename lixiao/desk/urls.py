@@ -20,6 +20,9 @@ urlpatterns = [
     path("b/<int:batch_id>/import/<int:job_id>/", imports.preview, name="import_preview"),
     path("b/<int:batch_id>/import/<int:job_id>/confirm/", imports.confirm, name="import_confirm"),
     path("b/<int:batch_id>/objections/", objections.objection_list, name="objections"),
-    path("b/<int:batch_id>/objections/<int:pk>/<str:action>/", objections.objection_act,
-         name="objection_act"),
+    path(
+        "b/<int:batch_id>/objections/<int:pk>/<str:action>/",
+        objections.objection_act,
+        name="objection_act",
+    ),
 ]

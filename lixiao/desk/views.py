@@ -72,14 +72,20 @@ def _open_objections(user, batch, steps) -> int:
     The open messages are few: read them first, then ask the gate which of their forms are mine,
     instead of a subquery over every form of the batch on each 5-second poll.
     """
-    open_ = list(Objection.objects.filter(form__batch=batch, step__in=steps, status=Objection.Status.OPEN)
-                 .values_list("form_id", "step_id"))
+    open_ = list(
+        Objection.objects.filter(
+            form__batch=batch, step__in=steps, status=Objection.Status.OPEN
+        ).values_list("form_id", "step_id")
+    )
     count = 0
     for step in steps:
         form_ids = [fid for fid, sid in open_ if sid == step.id]
         if form_ids:
-            reachable = set(Form.objects.filter(scope.handle_q(user, batch, step), id__in=form_ids)
-                            .values_list("id", flat=True))
+            reachable = set(
+                Form.objects.filter(scope.handle_q(user, batch, step), id__in=form_ids).values_list(
+                    "id", flat=True
+                )
+            )
             count += sum(1 for fid in form_ids if fid in reachable)
     return count
 
@@ -91,8 +97,18 @@ def export(request, batch_id: int):
     steps = my_steps(request.user, batch)
     _form, forms = _search(request, batch, steps, request.GET)
     forms = queries.with_records(forms, [s.id for s in steps])
-    headers = ["学号", "姓名", "院系", "专业", "班级", "学生类别", "政治面貌", "身份证件号（脱敏）",
-               *(s.title for s in steps), "办结情况"]
+    headers = [
+        "学号",
+        "姓名",
+        "院系",
+        "专业",
+        "班级",
+        "学生类别",
+        "政治面貌",
+        "身份证件号（脱敏）",
+        *(s.title for s in steps),
+        "办结情况",
+    ]
     count = 0
 
     def rows():
@@ -101,14 +117,30 @@ def export(request, batch_id: int):
             count += 1
             states = {r.step_id: r.get_state_display() for r in f.records.all()}
             s = f.student
-            yield [s.student_number, s.name, f.college.name, s.major, s.class_name, s.student_type,
-                   s.political_status, s.id_number_masked, *(states.get(st.id, "") for st in steps),
-                   "已办结" if f.completed_at else "未办结"]
+            yield [
+                s.student_number,
+                s.name,
+                f.college.name,
+                s.major,
+                s.class_name,
+                s.student_type,
+                s.political_status,
+                s.id_number_masked,
+                *(states.get(st.id, "") for st in steps),
+                "已办结" if f.completed_at else "未办结",
+            ]
 
     data = xlsx_export(headers, rows(), sheet="现场办理")
-    services.log(actor(request, Source.DESK), "desk.export", batch=batch,
-                 data={"rows": count, "query": query_string(request.GET)[:500],
-                       "steps": [s.id for s in steps]})
+    services.log(
+        actor(request, Source.DESK),
+        "desk.export",
+        batch=batch,
+        data={
+            "rows": count,
+            "query": query_string(request.GET)[:500],
+            "steps": [s.id for s in steps],
+        },
+    )
     response = HttpResponse(data, content_type=XLSX)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="desk-{batch.id}-{stamp}.xlsx"'
@@ -122,10 +154,16 @@ def stats(request, batch_id: int):
     steps = my_steps(request.user, batch)
     rows = queries.step_statistics(request.user, batch, steps)
     today = queries.handled_today(request.user, batch, steps)
-    return render(request, "desk/_stats.html", {
-        "batch": batch, "rows": [(r, today.get(r.step.id, 0)) for r in rows], "now": timezone.localtime(),
-        "open_objections": _open_objections(request.user, batch, steps),
-    })
+    return render(
+        request,
+        "desk/_stats.html",
+        {
+            "batch": batch,
+            "rows": [(r, today.get(r.step.id, 0)) for r in rows],
+            "now": timezone.localtime(),
+            "open_objections": _open_objections(request.user, batch, steps),
+        },
+    )
 
 
 @desk_required
@@ -145,12 +183,22 @@ def _detail_context(request, batch, form_id: int) -> dict:
     mine = {}
     if steps:
         mine = Form.objects.filter(pk=form.pk).aggregate(
-            **{f"s{s.id}": Count("id", filter=scope.handle_q(request.user, batch, s)) for s in steps}
+            **{
+                f"s{s.id}": Count("id", filter=scope.handle_q(request.user, batch, s))
+                for s in steps
+            }
         )
     handleable = {s.id for s in steps if mine.get(f"s{s.id}")}
     passed, counted = queries.progress(form)
-    return {"batch": batch, "form": form, "student": form.student, "handleable": handleable,
-            "passed": passed, "counted": counted, "query": request.GET.get("back", "")}
+    return {
+        "batch": batch,
+        "form": form,
+        "student": form.student,
+        "handleable": handleable,
+        "passed": passed,
+        "counted": counted,
+        "query": request.GET.get("back", ""),
+    }
 
 
 @desk_required
@@ -180,11 +228,19 @@ def act(request, batch_id: int, record_id: int, action: str):
         if error:
             messages.error(request, error)
         else:
-            messages.success(request, "已办理通过" if action == "pass" else "已撤销，环节恢复为未办理")
+            messages.success(
+                request, "已办理通过" if action == "pass" else "已撤销，环节恢复为未办理"
+            )
         return redirect(reverse("desk:form", args=[batch.id, record.form_id]))
     context = _detail_context(request, batch, record.form_id)
-    context.update({"error": error, "error_record": record.id, "done": None if error else action,
-                    "done_record": record.id})
+    context.update(
+        {
+            "error": error,
+            "error_record": record.id,
+            "done": None if error else action,
+            "done_record": record.id,
+        }
+    )
     response = render(request, "desk/_form.html", context)
     if not error:
         response["HX-Trigger"] = "stats-changed"

@@ -25,12 +25,24 @@ def test_batches_lists_mine_with_my_steps(uni, as_user):
 
 
 def test_forms_search_is_scoped_and_paged(uni, as_user):
-    data = as_user(uni.counselor_cs).get(f"{API}/batches/{uni.batch.id}/forms", {"q": "2022"}).json()
-    assert data["count"] == 2 and [i["student_number"] for i in data["items"]] == ["2022000001", "2022000005"]
-    assert data["items"][0]["id_number_masked"].startswith("500101") and "*" in data["items"][0]["id_number_masked"]
+    data = (
+        as_user(uni.counselor_cs).get(f"{API}/batches/{uni.batch.id}/forms", {"q": "2022"}).json()
+    )
+    assert data["count"] == 2 and [i["student_number"] for i in data["items"]] == [
+        "2022000001",
+        "2022000005",
+    ]
+    assert (
+        data["items"][0]["id_number_masked"].startswith("500101")
+        and "*" in data["items"][0]["id_number_masked"]
+    )
     assert [r["step"] for r in data["items"][0]["records"]] == ["组织关系转移", "院系离校"]
     step = record(uni.form, "组织关系转移").step
-    data = as_user(uni.counselor_cs).get(f"{API}/batches/{uni.batch.id}/forms", {f"s{step.id}": "pending"}).json()
+    data = (
+        as_user(uni.counselor_cs)
+        .get(f"{API}/batches/{uni.batch.id}/forms", {f"s{step.id}": "pending"})
+        .json()
+    )
     assert data["count"] == 1
     assert as_user(uni.library).get(f"{API}/batches/{uni.batch.id + 99}/forms").status_code == 404
 
@@ -51,7 +63,9 @@ def test_pass_revoke_409_and_404(uni, as_user):
     assert refused.status_code == 409 and "尚未通过" in refused.json()["detail"]
     party = record(uni.form, "组织关系转移")
     ok = post(c, f"{API}/records/{party.id}/pass", {"note": "已转出"})
-    assert ok.status_code == 200 and ok.json()["state"] == "passed" and ok.json()["note"] == "已转出"
+    assert (
+        ok.status_code == 200 and ok.json()["state"] == "passed" and ok.json()["note"] == "已转出"
+    )
     party.refresh_from_db()
     assert party.source == "api"
     assert post(c, f"{API}/records/{party.id}/revoke").json()["state"] == "pending"
@@ -75,8 +89,13 @@ def test_session_auth_needs_csrf_and_a_desk_role(uni, as_user):
 def test_documented_in_openapi(client):
     schema = client.get("/api/v1/openapi.json").json()
     paths = schema["paths"]
-    for path in ("/api/v1/desk/batches", "/api/v1/desk/batches/{batch_id}/forms", "/api/v1/desk/forms/{form_id}",
-                 "/api/v1/desk/records/{record_id}/pass", "/api/v1/desk/records/{record_id}/revoke"):
+    for path in (
+        "/api/v1/desk/batches",
+        "/api/v1/desk/batches/{batch_id}/forms",
+        "/api/v1/desk/forms/{form_id}",
+        "/api/v1/desk/records/{record_id}/pass",
+        "/api/v1/desk/records/{record_id}/revoke",
+    ):
         assert path in paths
     responses = paths["/api/v1/desk/records/{record_id}/pass"]["post"]["responses"]
     assert {"200", "404", "409"} <= set(responses)

@@ -18,8 +18,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
 
 
 def xlsx(rows) -> bytes:
@@ -34,7 +39,9 @@ def xlsx(rows) -> bytes:
 
 
 def upload(client, batch, step, name, data):
-    return client.post(desk_url(batch, "import/"), {"step": step.id, "file": SimpleUploadedFile(name, data)})
+    return client.post(
+        desk_url(batch, "import/"), {"step": step.id, "file": SimpleUploadedFile(name, data)}
+    )
 
 
 def test_template_has_the_three_columns(uni, as_user):
@@ -49,9 +56,18 @@ def test_preview_lists_counts_and_every_bad_row_then_confirm_applies(uni, as_use
     c = as_user(uni.counselor_cs)
     final = record(uni.form, "院系离校").step
     # The counselor imports 院系离校: the gate refuses 2022000001 (prerequisites pending).
-    data = xlsx([["学号*", "结果*", "备注"], ["2022000005", "通过", "材料齐全"], ["2022000001", "通过", ""],
-                 ["2022000003", "通过", ""], ["2099000001", "通过", ""], ["9999999999", "通过", ""],
-                 ["2022000005", "通过", ""], ["2022000005x", "好", ""]])
+    data = xlsx(
+        [
+            ["学号*", "结果*", "备注"],
+            ["2022000005", "通过", "材料齐全"],
+            ["2022000001", "通过", ""],
+            ["2022000003", "通过", ""],
+            ["2099000001", "通过", ""],
+            ["9999999999", "通过", ""],
+            ["2022000005", "通过", ""],
+            ["2022000005x", "好", ""],
+        ]
+    )
     response = upload(c, uni.batch, final, "结果.xlsx", data)
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response.url == desk_url(uni.batch, f"import/{job.id}/")
@@ -68,7 +84,9 @@ def test_preview_lists_counts_and_every_bad_row_then_confirm_applies(uni, as_use
     c.post(desk_url(uni.batch, f"import/{job.id}/confirm/"))
     assert record(uni.form_cs2, "院系离校").state == State.PASSED
     assert record(uni.form, "院系离校").state == State.PENDING
-    event = Event.objects.get(record=record(uni.form_cs2, "院系离校"), action="clearance.record.passed")
+    event = Event.objects.get(
+        record=record(uni.form_cs2, "院系离校"), action="clearance.record.passed"
+    )
     assert event.source == "import" and event.note == "材料齐全" and event.group == job.group
     again = c.post(desk_url(uni.batch, f"import/{job.id}/confirm/"), follow=True)
     assert "已处理过" in again.content.decode()
@@ -78,24 +96,43 @@ def test_gbk_csv_revokes_and_unchanged(uni, as_user):
     c = as_user(uni.dorm)
     step = record(uni.form, "学生公寓").step
     c.post(desk_url(uni.batch, "bulk/"), {"step": step.id, "action": "pass", "form": [uni.form.id]})
-    data = "学号,结果,备注\n2022000001,未通过,钥匙未还\n2022000003,未通过,\n2022000005,通过,\n".encode("gbk")
+    data = (
+        "学号,结果,备注\n2022000001,未通过,钥匙未还\n2022000003,未通过,\n2022000005,通过,\n".encode(
+            "gbk"
+        )
+    )
     job_url = upload(c, uni.batch, step, "r.csv", data).url
     assert c.get(job_url).context["counts"] == {"pass": 1, "revoke": 1, "unchanged": 1}
     c.post(job_url + "confirm/")
     assert [record(x, "学生公寓").state for x in (uni.form, uni.form_lit, uni.form_cs2)] == [
-        State.PENDING, State.PENDING, State.PASSED]
+        State.PENDING,
+        State.PENDING,
+        State.PASSED,
+    ]
     assert record(uni.form, "学生公寓").note == "钥匙未还"
 
 
 def test_malformed_and_oversized_files_are_refused_with_a_sentence(uni, as_user, settings):
     c = as_user(uni.dorm)
     step = record(uni.form, "学生公寓").step
-    page = c.post(desk_url(uni.batch, "import/"), {"step": step.id, "file": SimpleUploadedFile("a.xlsx", b"not excel")}, follow=True)
+    page = c.post(
+        desk_url(uni.batch, "import/"),
+        {"step": step.id, "file": SimpleUploadedFile("a.xlsx", b"not excel")},
+        follow=True,
+    )
     assert "不是 .xlsx" in page.content.decode()
-    page = c.post(desk_url(uni.batch, "import/"), {"step": step.id, "file": SimpleUploadedFile("a.csv", "姓名\n张三\n".encode())}, follow=True)
+    page = c.post(
+        desk_url(uni.batch, "import/"),
+        {"step": step.id, "file": SimpleUploadedFile("a.csv", "姓名\n张三\n".encode())},
+        follow=True,
+    )
     assert "缺少必填列" in page.content.decode()
     settings.LIXIAO_UPLOAD_MAX_BYTES = 10
-    page = c.post(desk_url(uni.batch, "import/"), {"step": step.id, "file": SimpleUploadedFile("a.csv", b"x" * 11)}, follow=True)
+    page = c.post(
+        desk_url(uni.batch, "import/"),
+        {"step": step.id, "file": SimpleUploadedFile("a.csv", b"x" * 11)},
+        follow=True,
+    )
     assert "MB 上限" in page.content.decode()
     assert not ImportJob.objects.exists()
     assert not Record.objects.filter(step=step, state=State.PASSED).exists()
@@ -103,7 +140,9 @@ def test_malformed_and_oversized_files_are_refused_with_a_sentence(uni, as_user,
 
 def test_another_persons_job_is_404(uni, as_user):
     step = record(uni.form, "学生公寓").step
-    url = upload(as_user(uni.dorm), uni.batch, step, "r.csv", "学号,结果\n2022000001,通过\n".encode()).url
+    url = upload(
+        as_user(uni.dorm), uni.batch, step, "r.csv", "学号,结果\n2022000001,通过\n".encode()
+    ).url
     f.grant(uni.batch, "学生公寓", uni.outsider)
     other = as_user(uni.outsider)
     assert other.get(url).status_code == 404

@@ -44,14 +44,31 @@ EXPECTED = {
     "student": {"*": 403},
     "no_grant_here": {"*": 403},  # a handler of another batch only
     "other_department": {  # library: may read whole forms, may not change the dormitory step
-        "*": OK, "pass": 404, "revoke": 404, "bulk": 404, "import_upload": 404, "import_preview": 404,
-        "import_confirm": 404, "objection_reply": 404, "objection_confirm": 404, "objection_dismiss": 404,
+        "*": OK,
+        "pass": 404,
+        "revoke": 404,
+        "bulk": 404,
+        "import_upload": 404,
+        "import_preview": 404,
+        "import_confirm": 404,
+        "objection_reply": 404,
+        "objection_confirm": 404,
+        "objection_dismiss": 404,
         "pass_final": 404,
     },
     "other_college": {  # counselor of 文学院: the CS student does not exist for them
-        "*": OK, "detail": 404, "pass": 404, "revoke": 404, "pass_final": 404, "bulk": 404,
-        "import_upload": 404, "import_preview": 404, "import_confirm": 404, "objection_reply": 404,
-        "objection_confirm": 404, "objection_dismiss": 404,
+        "*": OK,
+        "detail": 404,
+        "pass": 404,
+        "revoke": 404,
+        "pass_final": 404,
+        "bulk": 404,
+        "import_upload": 404,
+        "import_preview": 404,
+        "import_confirm": 404,
+        "objection_reply": 404,
+        "objection_confirm": 404,
+        "objection_dismiss": 404,
     },
     "granted": {"*": OK, "pass_final": 404},  # dorm: 院系离校 is not theirs
     "office": {"*": OK},
@@ -60,8 +77,13 @@ EXPECTED = {
 
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
 
 
 def persona(uni, name):
@@ -71,14 +93,23 @@ def persona(uni, name):
         other = f.batch(uni.category, name="2026届第二批")
         f.grant(other, "图书馆", uni.outsider)
         return uni.outsider
-    return {"student": uni.student.user, "other_department": uni.library, "other_college": uni.counselor_lit,
-            "granted": uni.dorm, "office": uni.office}[name]
+    return {
+        "student": uni.student.user,
+        "other_department": uni.library,
+        "other_college": uni.counselor_lit,
+        "granted": uni.dorm,
+        "office": uni.office,
+    }[name]
 
 
 def snapshot():
-    return (sorted(Record.objects.values_list("id", "state", "note")),
-            sorted(Objection.objects.values_list("id", "status", "reply")),
-            Event.objects.filter(action__startswith="clearance.record.").exclude(action="clearance.record.refused").count())
+    return (
+        sorted(Record.objects.values_list("id", "state", "note")),
+        sorted(Objection.objects.values_list("id", "status", "reply")),
+        Event.objects.filter(action__startswith="clearance.record.")
+        .exclude(action="clearance.record.refused")
+        .count(),
+    )
 
 
 @pytest.mark.parametrize("who", list(EXPECTED))
@@ -88,10 +119,22 @@ def test_role_action_matrix(uni, who, endpoint):
     rec = record(uni.form, "学生公寓")
     obj = objections.submit(uni.student.user, rec, "done", "钥匙已交")
     owner = user if who in ("granted", "office") else uni.dorm
-    job = jobs.preview("desk.records", owner, "r.csv", "学号,结果\n2022000001,通过\n".encode(),
-                       {"batch": uni.batch.id, "step": rec.step_id})
-    values = {"b": uni.batch.id, "rec": rec.id, "final": record(uni.form, "院系离校").id, "form": uni.form.id,
-              "obj": obj.id, "job": job.id, "step": rec.step_id}
+    job = jobs.preview(
+        "desk.records",
+        owner,
+        "r.csv",
+        "学号,结果\n2022000001,通过\n".encode(),
+        {"batch": uni.batch.id, "step": rec.step_id},
+    )
+    values = {
+        "b": uni.batch.id,
+        "rec": rec.id,
+        "final": record(uni.form, "院系离校").id,
+        "form": uni.form.id,
+        "obj": obj.id,
+        "job": job.id,
+        "step": rec.step_id,
+    }
     method, tail, data = ENDPOINTS[endpoint]
     url = f"/desk/b/{uni.batch.id}/" + tail.format(**values)
     data = {k: v.format(**values) for k, v in data.items()}

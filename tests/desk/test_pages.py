@@ -33,7 +33,11 @@ def test_home_lists_my_batches_and_no_grant_gets_whom_to_ask(uni, as_user):
 def test_search_by_number_prefix_name_and_id_number(uni, as_user):
     c = as_user(uni.library)
     assert numbers(c.get(desk_url(uni.batch), {"q": "2022000001"})) == ["2022000001"]
-    assert numbers(c.get(desk_url(uni.batch), {"q": "202200000"})) == ["2022000001", "2022000003", "2022000005"]
+    assert numbers(c.get(desk_url(uni.batch), {"q": "202200000"})) == [
+        "2022000001",
+        "2022000003",
+        "2022000005",
+    ]
     assert numbers(c.get(desk_url(uni.batch), {"q": "林"})) == ["2022000003"]
     # A full ID number is searched by POST and never echoed: the box and links show it masked.
     page = c.post(desk_url(uni.batch), {"q": f.id_number(1)})
@@ -56,7 +60,9 @@ def test_advanced_filters_combine(uni, as_user):
     assert numbers(page) == ["2022000001"]
     page = c.get(desk_url(uni.batch), {f"s{step.id}": "not_required", "completed": "no"})
     assert numbers(page) == ["2022000005"]
-    assert numbers(as_user(uni.office).get(desk_url(uni.batch), {"college": uni.lit.id})) == ["2022000003"]
+    assert numbers(as_user(uni.office).get(desk_url(uni.batch), {"college": uni.lit.id})) == [
+        "2022000003"
+    ]
 
 
 def test_rows_show_my_steps_states_only(uni, as_user):
@@ -87,7 +93,10 @@ def test_detail_shows_whole_form_with_others_read_only(uni, as_user):
     assert page.status_code == 200
     for title in ("图书馆", "财务处", "学生公寓", "组织关系转移", "院系离校"):
         assert title in body
-    assert page.context["handleable"] == {record(uni.form, "学生公寓").step_id, record(uni.form, "校友会登记").step_id}
+    assert page.context["handleable"] == {
+        record(uni.form, "学生公寓").step_id,
+        record(uni.form, "校友会登记").step_id,
+    }
     assert f"/r/{record(uni.form, '学生公寓').id}/pass/" in body
     assert f"/r/{record(uni.form, '图书馆').id}/pass/" not in body
 
@@ -141,13 +150,17 @@ def test_closed_window_refuses_handlers_with_sentence(uni, as_user):
 
 
 def test_export_is_scoped_masked_neutralised_and_audited(uni, as_user):
-    evil = f.enrolled(uni.batch, "2022000009", "=HYPERLINK(\"x\")", uni.cs, seed=9)
+    evil = f.enrolled(uni.batch, "2022000009", '=HYPERLINK("x")', uni.cs, seed=9)
     response = as_user(uni.counselor_cs).get(desk_url(uni.batch, "export.xlsx"))
     assert response.status_code == 200
     rows = load_workbook(io.BytesIO(response.content)).get_sheet_by_index(0).to_python()
-    assert rows[0][:2] == ["学号", "姓名"] and rows[0][-3:] == ["组织关系转移", "院系离校", "办结情况"]
+    assert rows[0][:2] == ["学号", "姓名"] and rows[0][-3:] == [
+        "组织关系转移",
+        "院系离校",
+        "办结情况",
+    ]
     assert sorted(r[0] for r in rows[1:]) == ["2022000001", "2022000005", "2022000009"]
-    assert "'=HYPERLINK(\"x\")" in [r[1] for r in rows[1:]]
+    assert '\'=HYPERLINK("x")' in [r[1] for r in rows[1:]]
     flat = " ".join(str(c) for r in rows for c in r)
     assert f.id_number(1) not in flat and f.id_number(1)[:6] + "************" in flat
     event = Event.objects.get(action="desk.export")
@@ -157,16 +170,25 @@ def test_export_is_scoped_masked_neutralised_and_audited(uni, as_user):
 
 def test_stats_panel_counts_scope_and_today(uni, as_user):
     c = as_user(uni.counselor_cs)
-    rows = dict((s.step.title, (s, today)) for s, today in c.get(desk_url(uni.batch, "stats/")).context["rows"])
+    rows = dict(
+        (s.step.title, (s, today))
+        for s, today in c.get(desk_url(uni.batch, "stats/")).context["rows"]
+    )
     assert rows["组织关系转移"][0].applicable == 1 and rows["院系离校"][0].applicable == 2
     f.pass_prerequisites(uni.form, uni.office)
     c.post(desk_url(uni.batch, f"r/{record(uni.form, '院系离校').id}/pass/"), {}, **HX)
-    rows = dict((s.step.title, (s, today)) for s, today in c.get(desk_url(uni.batch, "stats/")).context["rows"])
+    rows = dict(
+        (s.step.title, (s, today))
+        for s, today in c.get(desk_url(uni.batch, "stats/")).context["rows"]
+    )
     final, today = rows["院系离校"]
     assert (final.passed, final.pending, final.percent, today) == (1, 1, 50.0, 1)
     assert rows["组织关系转移"][1] == 1  # passed today by the office, in my scope
     # The other college's counselor sees none of it.
-    lit = dict((s.step.title, (s, t)) for s, t in as_user(uni.counselor_lit).get(desk_url(uni.batch, "stats/")).context["rows"])
+    lit = dict(
+        (s.step.title, (s, t))
+        for s, t in as_user(uni.counselor_lit).get(desk_url(uni.batch, "stats/")).context["rows"]
+    )
     assert lit["院系离校"][0].passed == 0 and lit["院系离校"][1] == 0
 
 
@@ -182,7 +204,9 @@ def test_recent_lists_my_latest_actions(uni, as_user):
     c.post(desk_url(uni.batch, f"r/{rec.id}/revoke/"), {}, **HX)
     events = c.get(desk_url(uni.batch, "recent/")).context["events"]
     assert [(e.from_state, e.to_state, e.source) for e in events] == [
-        ("passed", "pending", "desk"), ("pending", "passed", "desk")]
+        ("passed", "pending", "desk"),
+        ("pending", "passed", "desk"),
+    ]
     body = c.get(desk_url(uni.batch, "recent/")).content.decode()
     assert "2022000001 陈同学" in body and "学生公寓" in body
     assert as_user(uni.library).get(desk_url(uni.batch, "recent/")).context["events"] == []
@@ -202,7 +226,9 @@ def test_search_page_queries_do_not_grow_with_rows(uni, as_user, django_assert_m
         c.get(desk_url(uni.batch))
 
 
-def test_detail_page_queries_do_not_grow_with_steps_of_others(uni, as_user, django_assert_max_num_queries):
+def test_detail_page_queries_do_not_grow_with_steps_of_others(
+    uni, as_user, django_assert_max_num_queries
+):
     c = as_user(uni.counselor_cs)
     url = desk_url(uni.batch, f"f/{uni.form.id}/")
     c.get(url)
@@ -215,7 +241,9 @@ def test_detail_page_queries_do_not_grow_with_steps_of_others(uni, as_user, djan
     from lixiao.clearance.models import OwnerType, Step
 
     for i in range(5):
-        step = Step.objects.create(category=uni.category, title=f"新环节{i}", owner_type=OwnerType.COLLEGE, order=10 + i)
+        step = Step.objects.create(
+            category=uni.category, title=f"新环节{i}", owner_type=OwnerType.COLLEGE, order=10 + i
+        )
         services.add_step_records(services.Actor.system("admin"), step)
     with django_assert_max_num_queries(len(few)):
         assert c.get(url).status_code == 200

@@ -57,9 +57,16 @@ def student_sees_green(browser, live_server, passed_titles):
         context.close()
 
 
-def test_desk_clears_a_party_member_step_by_step(uni, live_server, browser, page, screenshot, tmp_path, settings):
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+def test_desk_clears_a_party_member_step_by_step(
+    uni, live_server, browser, page, screenshot, tmp_path, settings
+):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
     form = uni.form
     final = record(form, "院系离校")
 
@@ -77,9 +84,16 @@ def test_desk_clears_a_party_member_step_by_step(uni, live_server, browser, page
     login(page, live_server, "D4001", f.PASSWORD)
     page.goto(f"{live_server.url}/desk/b/{uni.batch.id}/import/")
     page.select_option("#import-step", label="学生公寓")
-    page.set_input_files("#import-file", files=[{
-        "name": "公寓.xlsx", "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "buffer": results_xlsx([["2022000001", "通过", "钥匙已交"]])}])
+    page.set_input_files(
+        "#import-file",
+        files=[
+            {
+                "name": "公寓.xlsx",
+                "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "buffer": results_xlsx([["2022000001", "通过", "钥匙已交"]]),
+            }
+        ],
+    )
     with page.expect_navigation():
         page.get_by_role("button", name="上传并预览").click()
     assert "将办理通过：1 人" in page.inner_text("#import-counts")
@@ -116,4 +130,8 @@ def test_desk_clears_a_party_member_step_by_step(uni, live_server, browser, page
     assert "已办结" in page.inner_text("#desk-form")
     screenshot("cleared")
     assert Form.objects.get(pk=form.pk).completed_at is not None
-    student_sees_green(browser, live_server, ["学生公寓", "图书馆", "财务处", "校友会登记", "组织关系转移", "院系离校"])
+    student_sees_green(
+        browser,
+        live_server,
+        ["学生公寓", "图书馆", "财务处", "校友会登记", "组织关系转移", "院系离校"],
+    )
