@@ -48,8 +48,13 @@ format: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Every benchmark in turn (each seeds its own fresh databases); BENCH_ARGS="--students 5000"
+# makes a quick pass. Timings are medians and ratios, never test assertions.
+BENCH_SCRIPTS ?= run desk portal console integrations
 bench: install-dev
-	$(PY) bench/run.py $(BENCH_ARGS)
+	@for script in $(BENCH_SCRIPTS); do \
+	  echo "== bench/$$script.py"; $(PY) bench/$$script.py $(BENCH_ARGS) || exit 1; \
+	done
 
 bench-http: install-dev
 	$(PY) bench/http_load.py $(BENCH_ARGS)

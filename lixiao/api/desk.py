@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
 from ninja import Router, Schema
+from ninja.responses import Status
 from ninja.errors import AuthorizationError
 from ninja.security import SessionAuth
 
@@ -217,11 +218,11 @@ def _change(request, record_id: int, to_state: str, body: NoteIn):
     try:
         services.set_state(actor, record_id, to_state, body.note.strip()[:255])
     except services.NotFound:
-        return 404, {"detail": "Not Found"}
+        return Status(404, {"detail": "Not Found"})
     except Refused as refusal:
-        return 409, {"detail": str(refusal)}
+        return Status(409, {"detail": str(refusal)})
     record = Record.objects.select_related("step").get(pk=record_id)
-    return 200, _record(record, {record.step_id})
+    return Status(200, _record(record, {record.step_id}))
 
 
 @router.post(

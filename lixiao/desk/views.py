@@ -15,6 +15,7 @@ from lixiao.clearance.rules import Refused
 from lixiao.desk.access import actor, batch_for, desk_required, is_partial, my_steps
 from lixiao.desk.filters import SearchForm, query_string
 from lixiao.directory import idnumbers
+from lixiao.integrations.queries import form_freshness
 from lixiao.objections.models import Objection
 from lixiao.tabular.writer import export as xlsx_export
 
@@ -189,6 +190,9 @@ def _detail_context(request, batch, form_id: int) -> dict:
             }
         )
     handleable = {s.id for s in steps if mine.get(f"s{s.id}")}
+    freshness = form_freshness(form)  # when each automatic step's data last arrived
+    for record in form.records.all():
+        record.freshness = freshness.get(record.step_id)
     passed, counted = queries.progress(form)
     return {
         "batch": batch,
