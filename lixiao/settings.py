@@ -257,3 +257,32 @@ LIXIAO_SYNC_EVERY_MINUTES = env.integer("LIXIAO_SYNC_EVERY_MINUTES", 10)
 # --- Student portal (lixiao.portal) -----------------------------------------------------------
 # Show the handler's personal name in a step's history to the student (off: only the unit).
 LIXIAO_SHOW_HANDLER_NAMES = env.flag("LIXIAO_SHOW_HANDLER_NAMES", False)
+
+# --- Page cache (lixiao.portal.page_cache) ---------------------------------------------------
+# The student's form section is cached under keys that carry every version it shows, so a
+# per-process cache (the default) is never stale; LIXIAO_CACHE_URL=redis://… shares one cache
+# between processes and nodes (needs `pip install redis`; see docs/install.md).
+LIXIAO_CACHE_URL = env.text("LIXIAO_CACHE_URL", "")
+if LIXIAO_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": LIXIAO_CACHE_URL,
+            "KEY_PREFIX": "lixiao",
+        }
+    }
+elif LIXIAO_CACHE_URL:
+    raise ImproperlyConfigured(
+        "LIXIAO_CACHE_URL must be a redis://, rediss:// or unix:// URL (Redis)"
+    )
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "lixiao",
+            "OPTIONS": {"MAX_ENTRIES": env.integer("LIXIAO_CACHE_MAX_ENTRIES", 2000)},
+        }
+    }
+# Seconds a cached form section lives. States never go stale (every change moves the key);
+# this only bounds how old "数据更新" times and the "数据已过期" notice may look.
+LIXIAO_PAGE_CACHE_SECONDS = env.integer("LIXIAO_PAGE_CACHE_SECONDS", 60)

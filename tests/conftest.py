@@ -10,6 +10,14 @@ from tests import factories as f
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    # The portal caches pages per process; a test starts from none, as a fresh server does.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_hasher(settings):
     # Argon2 is right in production and slow in tests; the hasher itself is Django's.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

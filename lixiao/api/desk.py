@@ -10,8 +10,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
 from ninja import Router, Schema
-from ninja.responses import Status
 from ninja.errors import AuthorizationError
+from ninja.responses import Status
 from ninja.security import SessionAuth
 
 from lixiao.accounts.network import client_ip

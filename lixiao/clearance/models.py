@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from lixiao.directory.models import StudentType
@@ -55,6 +56,9 @@ class Category(models.Model):
     survey_enabled = models.BooleanField("学生服务：调查问卷", default=False)
     change_deadline = models.DateField("环节变更申请截止日期", null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Moved on by lixiao.portal.invalidation whenever what students see of the category changes
+    # (steps, survey questions, departments, sources): part of the portal's page-cache key.
+    changed_at = models.DateTimeField(default=timezone.now, db_default=Now())
 
     class Meta:
         ordering = ["id"]
@@ -193,6 +197,10 @@ class Form(models.Model):
     )
     completed_at = models.DateTimeField("办结时间", null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Moved on, in the same transaction, by every write the student's page shows (records,
+    # reasons, objections, survey, student attributes): part of the portal's page-cache key.
+    # db_default: bulk inserts that name their columns (bench, imports) still get a value.
+    changed_at = models.DateTimeField(default=timezone.now, db_default=Now())
 
     class Meta:
         verbose_name = verbose_name_plural = "离校单"

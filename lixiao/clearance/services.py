@@ -132,6 +132,7 @@ def apply_many(
         states = _load_states(list(forms))
         changes: list[tuple[int, Change, Item | None]] = []
         new_reasons: dict[str, list[int]] = defaultdict(list)  # reason → record ids
+        reason_forms: set[int] = set()
         for form_id, item in wanted.items():
             if form_id not in forms:
                 outcome.refused.append((form_id, "scope", "该学生不在您的办理范围内"))
@@ -157,16 +158,18 @@ def apply_many(
                     # A source's words can change while the state stays (欠费 1,200 → 800 元):
                     # the student must see the current reason, not the first one or none.
                     new_reasons[item.reason[:255]].append(_rid)
+                    reason_forms.add(form_id)
                 continue
             outcome.changed.append(form_id)
             for change in planned:
                 changes.append((form_id, change, None if change.cascade else item))
                 if change.cascade:
                     outcome.reopened.append(form_id)
-        _commit(actor, batch, step_infos, forms, states, changes, outcome.group, now,
-                why=f"前置环节“{step.title}”已撤销")
+        touched = _commit(actor, batch, step_infos, forms, states, changes, outcome.group, now,
+                          why=f"前置环节“{step.title}”已撤销")
         for reason, record_ids in new_reasons.items():
             bulkdb.update_where_in(Record._meta.db_table, {"reason": reason}, record_ids)
+        mark_forms_changed(touched | reason_forms)
         if len(items) > 1:
             _summary_event(actor, batch, step, outcome, now)
     if outcome.refused and len(items) == 1 and actor.user is not None:
@@ -198,8 +201,8 @@ def reapply_conditions(actor: Actor, batch: Batch, form_ids: Iterable[int] | Non
             form_states = {sid: st for sid, (_rid, st, _src) in states[form_id].items()}
             for change in rules.plan_reapply(step_infos, form_states, applicable):
                 changes.append((form_id, change, None))
-        _commit(actor, batch, step_infos, forms, states, changes, group, now,
-                why="学生信息变化，有必办环节变为需要办理")
+        mark_forms_changed(_commit(actor, batch, step_infos, forms, states, changes, group, now,
+                              why="学生信息变化，有必办环节变为需要办理"))
     return len(changes)
 
 
@@ -244,9 +247,9 @@ def enrol(actor: Actor, batch: Batch, entries: Sequence[Enrolment]) -> int:
     with transaction.atomic():
         bulkdb.insert(
             Form._meta.db_table,
-            ("batch_id", "student_id", "college_id", "counselor_id", "completed_at", "created_at"),
+            ("batch_id", "student_id", "college_id", "counselor_id", "completed_at", "created_at", "changed_at"),
             (
-                (batch.id, e.student_id, e.college_id, e.counselor_id, now_db if done else None, now_db)
+                (batch.id, e.student_id, e.college_id, e.counselor_id, now_db if done else None, now_db, now_db)
                 for e, done in zip(entries, complete, strict=True)
             ),
         )
@@ -362,13 +365,27 @@ def _student_attributes(form_ids: list[int]) -> dict[int, dict]:
     return attrs
 
 
-def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -> None:
+def mark_forms_changed(form_ids: Iterable[int]) -> None:
+    """Move the forms' changed_at on, in the caller's transaction: one UPDATE (chunked IN lists).
+
+    The student's page is cached under a key that holds changed_at, so a write that commits
+    this makes every cached copy of the page unreachable at the same moment. The time is taken
+    here, at write time (inside the writer's form locks), not when the operation started: the
+    key only needs a value the form never had before, and a clock read late gives one.
+    """
+    ids = sorted(set(form_ids))
+    if ids:
+        bulkdb.update_where_in(Form._meta.db_table, {"changed_at": timezone.now()}, ids)
+
+
+def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -> set[int]:
     """Write planned changes: records, events, completion, counters, notifications.
 
     `why` says what sent a passed final step back to pending, for its audit note and notice.
+    Returns the forms touched; the caller marks them changed (with any others) in one UPDATE.
     """
     if not changes:
-        return
+        return set()
     by_id = {s.id: s for s in step_infos}
     rule = batch.category.completion_rule
     updates: dict[tuple, list[int]] = defaultdict(list)
@@ -428,6 +445,7 @@ def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -
     cascaded = [(fid, c) for fid, c, _item in changes if c.cascade]
     if cascaded:
         _notify_final_handlers(batch, by_id, forms, cascaded, why)
+    return touched
 
 
 def _add_tallies(step_deltas, form_deltas) -> None:
@@ -557,6 +575,7 @@ def _add_step_records_in(actor: Actor, batch: Batch, step: Step) -> int:
             if final and form_states.get(final.id) == State.PASSED and rules.gate_blockers(step_infos, form_states):
                 changes.append((fid, Change(final.id, State.PASSED, State.PENDING, cascade=True), None))
         _commit(actor, batch, step_infos, forms, states, changes, group, now, why=f"新增必办环节“{step.title}”")
+        mark_forms_changed(ids)  # every one of these forms shows a new step
         Event.objects.create(
             at=now, actor_id=actor.user_id, action="clearance.step.records_added", batch=batch, step=step,
             source=actor.source, client_ip=actor.client_ip, group=group,
@@ -594,6 +613,7 @@ def refresh_completion(actor: Actor, batch: Batch) -> int:
             bulkdb.update_where_in(Form._meta.db_table, {"completed_at": now}, completed)
         if reopened:
             bulkdb.update_where_in(Form._meta.db_table, {"completed_at": None}, reopened)
+        mark_forms_changed(completed + reopened)
         _add_tallies({}, form_deltas)
         if completed or reopened:
             Event.objects.create(

@@ -106,5 +106,15 @@ def upsert_students(rows: Sequence[StudentRow]) -> Upserted:
             User.objects.bulk_update(
                 [User(id=s.user_id, name=s.name) for s in changed], ["name"], batch_size=1000
             )
+            _mark_forms_changed([s.id for s in changed])
         ids = bulkdb.pairs(Student._meta.db_table, "student_number", "id", numbers)
     return Upserted(ids=ids, created=len(new_rows), updated=len(changed), changed_ids=[s.id for s in changed])
+
+
+def _mark_forms_changed(student_ids: list[int]) -> None:
+    """The students' forms show their attributes (the portal caches the page by changed_at)."""
+    from lixiao.clearance.models import Form  # clearance builds on directory, not the reverse
+    from lixiao.clearance.services import mark_forms_changed
+
+    rows = bulkdb.select_in(Form._meta.db_table, ("id",), "student_id", student_ids)
+    mark_forms_changed([fid for (fid,) in rows])

@@ -106,6 +106,7 @@ def submit(student_user, record: Record, kind: str, message: str, upload=None) -
         objection.attachment.save("upload", ContentFile(data), save=False)
     with transaction.atomic():
         objection.save()
+        clearance.mark_forms_changed([form.id])  # the student's page lists the message
         label = objection.get_kind_display()
         notify.send(
             step_handlers(form, step),
@@ -163,6 +164,7 @@ def reply(handler, objection: Objection, text: str) -> Objection:
         objection.handled_by = handler
         objection.status = Objection.Status.REPLIED
         objection.save(update_fields=["reply", "replied_at", "handled_by", "status"])
+        clearance.mark_forms_changed([objection.form_id])
         _tell_student(objection, f"“{objection.step.title}”的留言有了答复", objection.reply)
     return objection
 
@@ -187,6 +189,7 @@ def confirm(handler, objection: Objection, client_ip: str | None = None) -> Obje
         if not objection.reply:
             objection.reply = "已核实，环节已办理通过"
         objection.save(update_fields=["status", "handled_by", "replied_at", "reply"])
+        clearance.mark_forms_changed([objection.form_id])
         _tell_student(objection, f"“{objection.step.title}”已核实通过", objection.reply)
     return objection
 
@@ -204,5 +207,6 @@ def dismiss(handler, objection: Objection, reason: str) -> Objection:
         objection.reply = reason[:2000]
         objection.replied_at = timezone.now()
         objection.save(update_fields=["status", "handled_by", "reply", "replied_at"])
+        clearance.mark_forms_changed([objection.form_id])
         _tell_student(objection, f"“{objection.step.title}”的留言未予采纳", objection.reply)
     return objection

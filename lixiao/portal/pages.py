@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Subquery, prefetch_related_objects
+from django.db.models import OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -68,22 +68,40 @@ def _fresh_subquery(student_number: str):
     )
 
 
-def student_page(user) -> list[FormView]:
-    """Every form of this student (latest batch first) with steps, history and messages.
+def student_forms(user) -> list[Form]:
+    """The student's forms, latest batch first, with batch, category, student and survey: one query.
 
-    Four queries: forms, records (with steps, departments, sources and the source rows' times),
-    audit events of those records, and the student's messages.
+    Read on every visit of /me/ (the page cache's key comes from these rows), so it carries
+    no subquery: whether a category has survey questions is asked in student_page.
     """
-    forms = list(
+    return list(
         queries.student_forms(user)
         .select_related("student", "student__college", "survey_response")
-        .annotate(
-            has_questions=Exists(
-                Question.objects.filter(category_id=OuterRef("batch__category_id"))
-            )
-        )
         .order_by("-batch__opens_at", "-batch_id")
     )
+
+
+def _categories_with_questions(forms: list[Form]) -> set[int]:
+    # Asked only for categories that show a survey at all: most forms need no query here.
+    ids = {f.batch.category_id for f in forms if f.batch.category.survey_enabled}
+    if not ids:
+        return set()
+    return set(
+        Question.objects.filter(category_id__in=ids)
+        .values_list("category_id", flat=True)
+        .distinct()
+    )
+
+
+def student_page(user, forms: list[Form] | None = None) -> list[FormView]:
+    """Every form of this student (latest batch first) with steps, history and messages.
+
+    Four queries: forms (unless given, as read by `student_forms`), records (with steps,
+    departments, sources and the source rows' times), audit events of those records, and the
+    student's messages; a fifth when a category shows a survey (does it have questions).
+    """
+    if forms is None:
+        forms = student_forms(user)
     if not forms:
         return []
     student = forms[0].student
@@ -94,6 +112,7 @@ def student_page(user) -> list[FormView]:
     )
     prefetch_related_objects(forms, Prefetch("records", queryset=records))
     form_ids = [f.id for f in forms]
+    with_questions = _categories_with_questions(forms)
     history = _history(form_ids)
     messages = defaultdict(list)
     for message in Objection.objects.filter(form_id__in=form_ids).order_by("created_at", "id"):
@@ -114,7 +133,7 @@ def student_page(user) -> list[FormView]:
                 passed=passed,
                 counted=counted,
                 steps=steps,
-                survey=form.batch.category.survey_enabled and form.has_questions,
+                survey=form.batch.category_id in with_questions,
                 survey_done=response.submitted_at if response else None,
             )
         )

@@ -89,6 +89,7 @@ def submit(student_user, form, answers: dict) -> bool:
     try:
         with transaction.atomic():
             Response.objects.create(form=form, answers=answers)
+            services.mark_forms_changed([form.id])  # the page shows when the survey was submitted
             actor = services.Actor.system(Source.SURVEY, user=student_user)
             for step in Step.objects.filter(category_id=form.batch.category_id, survey_bound=True):
                 # Refused items (a step not applicable to this student) are reported, not applied.

@@ -4,14 +4,17 @@ from django.shortcuts import render
 
 from lixiao.accounts.roles import role_required
 from lixiao.clearance.models import Step
-from lixiao.portal import pages
+from lixiao.portal import page_cache, pages
 
 
 @role_required("student")
 def home(request):
-    forms = pages.student_page(request.user)
-    student = forms[0].form.student if forms else request.user.student
-    return render(request, "portal/home.html", {"forms": forms, "student": student})
+    # The personal data is rendered fresh on every request; the forms section (the costly
+    # part) comes from page_cache, keyed by the versions read in this one query.
+    forms = pages.student_forms(request.user)
+    student = forms[0].student if forms else request.user.student
+    section = page_cache.forms_section(request.user, forms)
+    return render(request, "portal/home.html", {"student": student, "forms_section": section})
 
 
 @role_required("student")

@@ -17,6 +17,7 @@ from lixiao.directory.models import (
     Staff,
     User,
 )
+from lixiao.portal import invalidation
 from lixiao.tabular import jobs
 from lixiao.tabular.models import ImportJob
 from lixiao.tabular.reader import TableError
@@ -93,6 +94,8 @@ class PlaceImporter(jobs.Importer):
             if v["code"] not in known
         ]
         self.model.objects.bulk_create(new)
+        if changed:  # bulk_update sends no signal; students' pages show these names
+            invalidation.categories_changed()
         _audit_master(self.job, self.kind, len(new), len(changed))
         return {"created": len(new), "updated": len(changed)}
 
@@ -244,5 +247,7 @@ class StaffImporter(jobs.Importer):
                 ],
             )
             User.objects.bulk_update([User(id=s.user_id, name=s.name) for s in updated], ["name"])
+        if updated:  # bulk_update sends no signal; a step's history shows the handler's unit
+            invalidation.categories_changed()
         _audit_master(self.job, self.kind, len(new), len(updated))
         return {"created": len(new), "updated": len(updated)}

@@ -12,6 +12,7 @@ from lixiao.console.access import actor, audit, is_partial, office_view
 from lixiao.console.forms.steps import ConditionFormSet, StepForm, condition_from, condition_initial
 from lixiao.console.models import ChangeRequest
 from lixiao.console.views.categories import changes, setup_context
+from lixiao.portal import invalidation
 
 
 def _steps(category: Category):
@@ -205,6 +206,7 @@ def step_move(request, category_id: int, pk: int, direction: str):
             for position, step in enumerate(ordered, start=1):
                 step.order = position
             Step.objects.bulk_update(ordered, ["order"])
+            invalidation.categories_changed([category.pk])  # bulk_update sends no signal
             audit(
                 request,
                 "console.step.moved",
