@@ -8,8 +8,6 @@ desks or in bulk, counselors for the college steps, and the final step last.
 
 import random
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -17,7 +15,6 @@ from django.utils import timezone as django_timezone
 
 from lixiao.clearance import services
 from lixiao.clearance.models import Batch, Record, Source, State, Step
-from lixiao.notify import services as notify_services
 
 # Phases of a day, in the order they are applied (and stamped).
 SYNC, DEPARTMENT, REVOKE, COLLEGE, FINAL = range(5)
@@ -25,32 +22,6 @@ DESK_SHARE = 0.04  # the rest of a day's passes go in one bulk selection
 COUNSELOR_EVERY = 3  # days between a counselor's sessions on the college steps
 REVOKE_SHARE = 0.02  # dormitory passes taken back after a later inspection
 TOGETHER = 0.65  # how often a step follows the student's own pace rather than chance
-
-
-@contextmanager
-def writer_clock(at: datetime) -> Iterator[None]:
-    """Let the writer stamp records, events, completion and notices at a moment of the replay.
-
-    The writer always takes "now" itself (as it must for real work); the demo alone swaps its
-    clock so that the daily trend and 最近办理 look like two weeks of work, not one second.
-    """
-
-    class _Clock:
-        def __getattr__(self, name):
-            return getattr(django_timezone, name)
-
-        def now(self):
-            return at
-
-    modules = (services, notify_services)
-    real = [module.timezone for module in modules]
-    for module in modules:
-        module.timezone = _Clock()
-    try:
-        yield
-    finally:
-        for module, clock in zip(modules, real, strict=True):
-            module.timezone = clock
 
 
 @dataclass
@@ -252,8 +223,7 @@ class Replay:
             services.Item(form_id, to_state, note, reason)
             for form_id, to_state, reason, note in items
         ]
-        with writer_clock(at):
-            outcome = services.apply_many(actor, self.batch, step, wanted)
+        outcome = services.apply_many(actor, self.batch, step, wanted, at=at)
         if outcome.refused:
             form_id, _code, message = outcome.refused[0]
             raise RuntimeError(f"演示数据计划有误：{step.title} 表单 {form_id}：{message}")

@@ -27,7 +27,7 @@ from lixiao.clearance.models import (
 from lixiao.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOKENS, INITIAL_STUDENT_NUMBER, DemoAccount
 from lixiao.demo import catalogue as cat
 from lixiao.demo.people import SEED, Generator, Person
-from lixiao.demo.progress import Cast, Override, Replay, forms_of, writer_clock
+from lixiao.demo.progress import Cast, Override, Replay, forms_of
 from lixiao.directory.models import College, Department, Staff, Student, StudentType, User
 from lixiao.directory.services import upsert_students
 from lixiao.integrations.models import IntegrationSource, SourceRow
@@ -295,8 +295,7 @@ def _enrol(batch, roster: list[Person], counselors, admin, at) -> None:
         )
         for p in roster
     ]
-    with writer_clock(at):
-        services.enrol(services.Actor.system(Source.ROSTER, user=admin), batch, entries)
+    services.enrol(services.Actor.system(Source.ROSTER, user=admin), batch, entries, at=at)
 
 
 _AMOUNT = re.compile(r"([\d,]+\.\d{2}) 元")

@@ -60,7 +60,7 @@ def post_webhook(text: str) -> WebhookDelivery | None:
     return delivery
 
 
-def steps_changed(batch, step_infos, changes) -> int:
+def steps_changed(batch, step_infos, changes, at=None) -> int:
     """Tell each student whose steps changed, in one notification per student (the writer's hook).
 
     `changes` is the writer's list of (form id, Change, item); called inside its transaction.
@@ -93,7 +93,7 @@ def steps_changed(batch, step_infos, changes) -> int:
         for fid in form_ids
         if student_of.get(fid) in user_of_student
     ]
-    now = bulkdb.adapt(timezone.now())
+    now = bulkdb.adapt(at or timezone.now())
     bulkdb.insert(
         Notification._meta.db_table,
         ("user_id", "created_at", "title", "body", "link", "read_at"),

@@ -1,0 +1,64 @@
+"""What the writer is told and tells: who acts, what is wanted, what happened, and refusals."""
+
+import uuid
+from dataclasses import dataclass, field
+
+from lixiao.clearance.models import (
+    Source,
+)
+from lixiao.clearance.rules import Refused
+
+EVENT_COLUMNS = (
+    "at", "actor_id", "action", "batch_id", "form_id", "record_id", "step_id",
+    "from_state", "to_state", "source", "note", "client_ip", "group", "data",
+)
+SYSTEM_SOURCES = {Source.SYNC, Source.CASCADE, Source.SURVEY, Source.ROSTER}
+
+
+class NotFound(Exception):
+    """Outside the person's scope: shown as 404, so nothing is learnt about the object."""
+
+
+class Closed(Refused):
+    """The batch is outside its service window: handlers cannot change records."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes something, from where. `trusted` callers (sync, survey, roster) decided scope."""
+
+    user: object | None
+    source: str
+    client_ip: str | None = None
+    trusted: bool = False
+
+    @classmethod
+    def system(cls, source: str, user=None) -> "Actor":
+        return cls(user=user, source=source, trusted=True)
+
+    @property
+    def user_id(self):
+        return self.user.pk if self.user is not None else None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One wanted change on one form for the step being handled."""
+
+    form_id: int
+    to_state: str
+    note: str = ""
+    reason: str | None = None  # an integration source's words for an automatic step
+
+
+@dataclass
+class Outcome:
+    group: uuid.UUID
+    changed: list[int] = field(default_factory=list)  # form ids
+    unchanged: list[int] = field(default_factory=list)
+    refused: list[tuple[int, str, str]] = field(default_factory=list)  # (form id, code, message)
+    reopened: list[int] = field(default_factory=list)  # forms whose final step returned to pending
+
+
+# ---------------------------------------------------------------------------------------------
+# entry points

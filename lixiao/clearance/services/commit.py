@@ -1,0 +1,223 @@
+"""The writer's machinery: scope and window checks, locks, loading states, and one commit
+of records, audit events, completion, counters and notifications."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.utils import timezone
+
+from lixiao.clearance import bulkdb, rules, scope
+from lixiao.clearance.models import (
+    Batch,
+    Event,
+    Form,
+    FormTally,
+    Grant,
+    Record,
+    Source,
+    State,
+    Step,
+    StepTally,
+)
+from lixiao.clearance.services.base import EVENT_COLUMNS, Actor, Closed, NotFound
+from lixiao.notify import services as notify
+
+_COUNTER_INDEX = {State.NOT_REQUIRED: 0, State.PENDING: 1, State.PASSED: 2}
+_ACTIONS = {
+    (State.PENDING, State.PASSED): "clearance.record.passed",
+    (State.PASSED, State.PENDING): "clearance.record.revoked",
+    (State.NOT_REQUIRED, State.PENDING): "clearance.record.applicable",
+    (State.PENDING, State.NOT_REQUIRED): "clearance.record.not_applicable",
+    (State.PASSED, State.NOT_REQUIRED): "clearance.record.not_applicable",
+}
+
+
+def _check_open(actor: Actor, batch: Batch) -> None:
+    if actor.trusted or scope.is_office(actor.user):
+        return
+    if not batch.enabled:
+        raise NotFound
+    state = batch.window_state()
+    if state == "not_yet":
+        raise Closed(f"批次“{batch.name}”尚未开始办理（{timezone.localtime(batch.opens_at):%Y-%m-%d %H:%M} 开放）", "window")
+    if state == "closed":
+        raise Closed(f"批次“{batch.name}”已于 {timezone.localtime(batch.closes_at):%Y-%m-%d %H:%M} 结束办理，如需更改请联系学生离校工作主管部门", "window")
+
+
+def _allowed_forms(actor: Actor, batch: Batch, step: Step, form_ids: list[int]) -> set[int]:
+    if actor.trusted:
+        q = scope.Q(batch=batch)
+    else:
+        q = scope.handle_q(actor.user, batch, step)
+    allowed: set[int] = set()
+    for part in bulkdb.chunks(form_ids):
+        allowed.update(Form.objects.filter(q, id__in=part).values_list("id", flat=True))
+    return allowed
+
+
+def _lock_forms(form_ids: list[int]) -> dict[int, tuple]:
+    """Lock the forms (in id order, so writers never deadlock) and read what the writer needs.
+
+    The lock serialises every change on one form: a final-step pass and a prerequisite
+    revoke cannot interleave (Rule 2 under concurrency). SQLite's IMMEDIATE transactions
+    already serialise writers, and Django leaves FOR UPDATE out there.
+    """
+    forms: dict[int, tuple] = {}
+    for part in bulkdb.chunks(sorted(form_ids)):
+        qs = Form.objects.filter(id__in=part).order_by("id").select_for_update()
+        for fid, college_id, counselor_id, completed_at in qs.values_list(
+            "id", "college_id", "counselor_id", "completed_at"
+        ):
+            forms[fid] = (college_id, counselor_id, completed_at)
+    return forms
+
+
+def _load_states(form_ids: list[int]) -> dict[int, dict[int, tuple[int, str, str]]]:
+    # Plain SQL: a 10,000-form bulk pass reads 120,000 records here, and ints and strings
+    # need none of the ORM's per-row conversions.
+    states: dict[int, dict[int, tuple[int, str, str]]] = defaultdict(dict)
+    for rid, fid, sid, state, source in bulkdb.select_in(
+        Record._meta.db_table, ("id", "form_id", "step_id", "state", "source"), "form_id", form_ids
+    ):
+        states[fid][sid] = (rid, state, source)
+    return states
+
+
+def _step_infos(category_id: int) -> list[rules.StepInfo]:
+    return [
+        rules.StepInfo(sid, title, required, is_final)
+        for sid, title, required, is_final in Step.objects.filter(category_id=category_id)
+        .order_by("order", "id")
+        .values_list("id", "title", "required", "is_final")
+    ]
+
+
+def _student_attributes(form_ids: list[int]) -> dict[int, dict]:
+    attrs = {}
+    for part in bulkdb.chunks(form_ids):
+        for fid, stype, political, college, major, gender, dorm in Form.objects.filter(id__in=part).values_list(
+            "id", "student__student_type", "student__political_status", "student__college__code",
+            "student__major", "student__gender", "student__dormitory",
+        ):
+            attrs[fid] = {"student_type": stype, "political_status": political, "college": college,
+                          "major": major, "gender": gender, "dormitory": dorm}
+    return attrs
+
+
+def mark_forms_changed(form_ids: Iterable[int]) -> None:
+    """Move the forms' changed_at on, in the caller's transaction: one UPDATE (chunked IN lists).
+
+    The student's page is cached under a key that holds changed_at, so a write that commits
+    this makes every cached copy of the page unreachable at the same moment. The time is taken
+    here, at write time (inside the writer's form locks), not when the operation started: the
+    key only needs a value the form never had before, and a clock read late gives one.
+    """
+    ids = sorted(set(form_ids))
+    if ids:
+        bulkdb.update_where_in(Form._meta.db_table, {"changed_at": timezone.now()}, ids)
+
+
+def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -> set[int]:
+    """Write planned changes: records, events, completion, counters, notifications.
+
+    `why` says what sent a passed final step back to pending, for its audit note and notice.
+    Returns the forms touched; the caller marks them changed (with any others) in one UPDATE.
+    """
+    if not changes:
+        return set()
+    by_id = {s.id: s for s in step_infos}
+    rule = batch.category.completion_rule
+    updates: dict[tuple, list[int]] = defaultdict(list)
+    events = []
+    step_deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    touched: set[int] = set()
+    now_db, group_db = bulkdb.adapt(now), bulkdb.adapt(group)
+    for form_id, change, item in changes:
+        record_id, _state, _source = states[form_id][change.step_id]
+        college_id = forms[form_id][0]
+        if change.cascade:
+            note = f"{why}，本环节退回未办理"
+            key = (change.to_state, None, Source.CASCADE, note[:255], None)
+            action, source, actor_id = "clearance.record.reopened", Source.CASCADE, actor.user_id
+        else:
+            note = (item.note if item else "")[:255]
+            reason = item.reason if item else None
+            key = (change.to_state, actor.user_id, actor.source, note, reason)
+            action, source, actor_id = _ACTIONS[(change.from_state, change.to_state)], actor.source, actor.user_id
+        updates[key].append(record_id)
+        events.append((
+            now_db, actor_id, action, batch.id, form_id, record_id, change.step_id,
+            change.from_state, change.to_state, source, note, actor.client_ip, group_db,
+            "{}",
+        ))
+        deltas = step_deltas[(batch.id, change.step_id, college_id)]
+        deltas[_COUNTER_INDEX[change.from_state]] -= 1
+        deltas[_COUNTER_INDEX[change.to_state]] += 1
+        states[form_id][change.step_id] = (record_id, change.to_state, source)
+        touched.add(form_id)
+
+    for (to_state, handled_by, source, note, reason), record_ids in updates.items():
+        values = {"state": to_state, "handled_by_id": handled_by, "handled_at": now, "source": source, "note": note}
+        if reason is not None:
+            values["reason"] = reason[:255]
+        bulkdb.update_where_in(Record._meta.db_table, values, record_ids)
+    bulkdb.insert(Event._meta.db_table, EVENT_COLUMNS, events)
+
+    completed, reopened = [], []
+    form_deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for form_id in touched:
+        college_id, _counselor, completed_at = forms[form_id]
+        done = rules.is_complete(rule, step_infos, {sid: st for sid, (_r, st, _s) in states[form_id].items()})
+        if done and completed_at is None:
+            completed.append(form_id)
+            form_deltas[(batch.id, college_id)][1] += 1
+        elif not done and completed_at is not None:
+            reopened.append(form_id)
+            form_deltas[(batch.id, college_id)][1] -= 1
+    if completed:
+        bulkdb.update_where_in(Form._meta.db_table, {"completed_at": now}, completed)
+    if reopened:
+        bulkdb.update_where_in(Form._meta.db_table, {"completed_at": None}, reopened)
+    _add_tallies(step_deltas, form_deltas)
+    notify.steps_changed(batch, step_infos, changes, at=now)  # one in-app notice per student, bulk
+
+    cascaded = [(fid, c) for fid, c, _item in changes if c.cascade]
+    if cascaded:
+        _notify_final_handlers(batch, by_id, forms, cascaded, why)
+    return touched
+
+
+def _add_tallies(step_deltas, form_deltas) -> None:
+    bulkdb.add_to_counters(
+        StepTally._meta.db_table, ("batch_id", "step_id", "college_id"), ("not_required", "pending", "passed"),
+        {k: tuple(v) for k, v in step_deltas.items()},
+    )
+    bulkdb.add_to_counters(
+        FormTally._meta.db_table, ("batch_id", "college_id"), ("forms", "completed"),
+        {k: tuple(v) for k, v in form_deltas.items()},
+    )
+
+
+def _notify_final_handlers(batch, by_id, forms, cascaded, why) -> None:
+    """Tell the final step's handlers that passed forms returned to pending (Rule 2)."""
+    final_id = cascaded[0][1].step_id
+    # Forms per person, not per grant: a counselor with a college grant and a "my students"
+    # grant reaching the same student hears of that student once.
+    recipients: dict[int, set[int]] = defaultdict(set)
+    day = scope.today()
+    for grant in Grant.objects.filter(batch=batch, step_id=final_id):
+        if not grant.active_on(day):
+            continue  # an expired grant's holder no longer handles the step
+        for form_id, _change in cascaded:
+            college_id, counselor_id, _ = forms[form_id]
+            if (
+                grant.scope == "school"
+                or (grant.scope == "college" and grant.college_id == college_id)
+                or (grant.scope == "mine" and counselor_id == grant.user_id)
+            ):
+                recipients[grant.user_id].add(form_id)
+    title = f"“{by_id[final_id].title}”退回未办理"
+    for user_id, form_ids in recipients.items():
+        count = len(form_ids)
+        notify.send([user_id], title, f"批次“{batch.name}”中 {count} 名学生：{why}，"
+                    f"其“{by_id[final_id].title}”已退回未办理，请在其他必办环节通过后再办理。")
