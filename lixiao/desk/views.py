@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from lixiao.accounts.roles import available
 from lixiao.clearance import queries, scope, services
 from lixiao.clearance.models import Form, Record, Source, State
 from lixiao.clearance.rules import Refused
@@ -30,7 +31,13 @@ def home(request):
     panels = [
         {"batch": b, "stats": stats} for b, stats in queries.desk_statistics(request.user, batches)
     ]
-    return render(request, "desk/home.html", {"panels": panels})
+    tools = {
+        # A college lead grants its own college's steps to its counselors (SPEC: delegation).
+        "delegate": scope.active_grants(request.user).filter(is_lead=True).exists(),
+        # Departments ask the office to add or remove their steps before its deadline.
+        "change_requests": "department" in available(request),
+    }
+    return render(request, "desk/home.html", {"panels": panels, "tools": tools})
 
 
 def _search(request, batch, steps, data):

@@ -247,3 +247,14 @@ def test_detail_page_queries_do_not_grow_with_steps_of_others(
         services.add_step_records(services.Actor.system("admin"), step)
     with django_assert_max_num_queries(len(few)):
         assert c.get(url).status_code == 200
+
+
+def test_home_links_delegation_for_leads_and_change_requests_for_departments(uni, as_user):
+    from lixiao.clearance.models import Grant
+
+    page = as_user(uni.library).get("/desk/").content.decode()
+    assert "环节变更申请" in page and "院系人员授权" not in page
+    page = as_user(uni.counselor_cs).get("/desk/").content.decode()
+    assert "院系人员授权" not in page and "环节变更申请" not in page
+    Grant.objects.filter(user=uni.counselor_cs).update(is_lead=True)
+    assert "院系人员授权" in as_user(uni.counselor_cs).get("/desk/").content.decode()
