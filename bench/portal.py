@@ -60,6 +60,8 @@ def prepare(n: int) -> dict:
         "form_id": form.pk,
         "student_number": number,
         "category_id": w.batch.category_id,
+        "batch_id": w.batch.pk,
+        "handler_id": w.handler.pk,  # a school-wide handler, for the desk search page (bench-http)
     }
 
 

@@ -112,7 +112,7 @@ def with_records(forms: QuerySet[Form], step_ids=None) -> QuerySet[Form]:
 def form_detail(form_id: int, base: QuerySet[Form]) -> Form | None:
     """One form from an already-scoped queryset, with student, batch, records and steps."""
     return (
-        with_records(base.select_related("student", "student__college", "batch", "batch__category", "college"))
+        with_records(base.select_related("student", "batch", "batch__category", "college"))
         .filter(pk=form_id)
         .first()
     )

@@ -45,9 +45,9 @@ def grant_q(grant: Grant) -> Q:
 def _union(grants) -> Q:
     q = None
     for grant in grants:
+        if grant.scope == Scope.SCHOOL:
+            return Q()  # the whole school: no narrower union can add anything
         part = grant_q(grant)
-        if part == Q():
-            return Q()
         q = part if q is None else q | part
     return q if q is not None else NOTHING
 
