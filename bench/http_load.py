@@ -66,11 +66,11 @@ def wait_until_up(url: str, cookie: str, seconds: float = 30) -> None:
         try:
             request = urllib.request.Request(url, headers={"Cookie": f"sessionid={cookie}"})  # noqa: S310
             with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 - http://127.0.0.1 only
-                if response.status == 200:
-                    return
+                if response.status == 200 and response.geturl() == url:
+                    return  # the page itself, not a page it redirected to
         except OSError:
             time.sleep(0.3)
-    raise SystemExit(f"gunicorn did not answer 200 at {url}")
+    raise SystemExit(f"gunicorn did not answer 200 (without a redirect) at {url}")
 
 
 def wrk(url: str, cookie: str, seconds: int, connections: int) -> dict:

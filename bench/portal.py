@@ -54,7 +54,8 @@ def prepare(n: int) -> dict:
         checked_at=now,
     )
     user = form.student.user
-    User.objects.filter(pk=user.pk).update(uses_initial_password=False)  # past the forced change
+    # Past the forced password change, or every page would answer with a redirect to it.
+    User.objects.filter(pk__in=[user.pk, w.handler.pk]).update(uses_initial_password=False)
     return {
         "user_id": user.pk,
         "form_id": form.pk,
