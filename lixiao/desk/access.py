@@ -12,20 +12,27 @@ desk_required = role_required("department", "counselor", "office")
 NO_GRANT = "您在该批次没有办理授权。请联系学生离校工作主管部门或本院系负责人为您授权。"
 
 
-def batch_for(user, batch_id: int) -> Batch:
-    """A batch the person handles in; 403 otherwise (the desk itself is their surface)."""
-    batch = scope.handler_batches(user).select_related("category").filter(pk=batch_id).first()
+def batch_for(user, batch_id: int, *, with_category: bool = True) -> Batch:
+    """A batch the person handles in; 403 otherwise (the desk itself is their surface).
+
+    The search page passes with_category=False: it never shows the category, and the join
+    costs more to compile than the page's search itself.
+    """
+    batches = scope.handler_batches(user)
+    if with_category:
+        batches = batches.select_related("category")
+    batch = batches.filter(pk=batch_id).first()
     if batch is None:
         raise PermissionDenied(NO_GRANT)
     return batch
 
 
-def my_steps(user, batch: Batch) -> list[Step]:
-    return list(
-        scope.handler_steps(user, batch)
-        .select_related("department", "source")
-        .order_by("order", "id")
-    )
+def my_steps(user, batch: Batch, *, related: bool = True) -> list[Step]:
+    """The person's steps in order; related=False when only titles and ids are shown."""
+    steps = scope.handler_steps(user, batch)
+    if related:
+        steps = steps.select_related("department", "source")
+    return list(steps.order_by("order", "id"))
 
 
 def my_step(steps: list[Step], step_id) -> Step:

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.http import QueryDict
+from django.utils.html import format_html_join
 
 from lixiao.clearance.models import State
 from lixiao.clearance.queries import Filters
@@ -78,8 +79,12 @@ class SearchForm(forms.Form):
                 "id": f"id_{name}",
                 "errors": self.errors.get(name, []) if self.is_bound else [],
             }
-            if isinstance(field, forms.ChoiceField):
-                item["options"] = [(str(v), label, str(v) == value) for v, label in field.choices]
+            if isinstance(field, forms.ModelChoiceField):
+                # Plain (id, name) rows: the same options without a model instance per college.
+                choices = [*ANY, *field.queryset.values_list("id", "name")]
+                item["options"] = _options(choices, value)
+            elif isinstance(field, forms.ChoiceField):
+                item["options"] = _options(field.choices, value)
             out.append(item)
         return out
 
@@ -90,6 +95,15 @@ class SearchForm(forms.Form):
         return any(data.get(k) for k in FILTER_KEYS[1:]) or any(
             data.get(f"s{s.id}") for s in self.steps
         )
+
+
+def _options(choices, value: str) -> str:
+    """<option>s as escaped markup: a template loop over them costs more than the search."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((v, " selected" if str(v) == value else "", label) for v, label in choices),
+    )
 
 
 def query_string(data: QueryDict) -> str:

@@ -48,8 +48,8 @@ def _search(request, batch, steps, data):
 
 @desk_required
 def batch(request, batch_id: int):
-    batch = batch_for(request.user, batch_id)
-    steps = my_steps(request.user, batch)
+    batch = batch_for(request.user, batch_id, with_category=False)
+    steps = my_steps(request.user, batch, related=False)
     # An ID number is searched by POST (the page's script switches the method) so that it never
     # lands in a URL, a proxy's access log or the browser history; the box shows it masked.
     data = request.POST if request.method == "POST" else request.GET
@@ -59,13 +59,27 @@ def batch(request, batch_id: int):
         found = list(forms.values_list("student__student_number", flat=True)[:2])
         query = query_string(_replace_q(data, found[0] if len(found) == 1 else ""))
         form = SearchForm(_replace_q(data, idnumbers.mask(data.get("q", ""))), steps)
-    page = Paginator(queries.with_records(forms, [s.id for s in steps]), PAGE_SIZE).get_page(
-        data.get("page")
-    )
+    page = _page(queries.with_records(forms, [s.id for s in steps]), data.get("page"))
     context = {"batch": batch, "steps": steps, "search": form, "page": page, "query": query}
     if is_partial(request) and request.headers.get("HX-Target") == "results":
         return render(request, "desk/_results.html", context)
     return render(request, "desk/batch.html", context)
+
+
+def _page(forms, number):
+    """The requested page; on the first page one extra row tells whether a COUNT is needed.
+
+    Most desk searches (one 学号, one name) fit on the first page, where the row count is
+    simply the number of rows: the COUNT over the joined search would cost as much again.
+    """
+    if number not in (None, "", "1"):
+        return Paginator(forms, PAGE_SIZE).get_page(number)
+    rows = list(forms[: PAGE_SIZE + 1])
+    if len(rows) <= PAGE_SIZE:
+        return Paginator(rows, PAGE_SIZE).page(1)
+    page = Paginator(forms, PAGE_SIZE).page(1)
+    page.object_list = rows[:PAGE_SIZE]
+    return page
 
 
 def _replace_q(data, q: str):
