@@ -33,22 +33,23 @@ def active_grants(user, batch: Batch | None = None, step: Step | int | None = No
     return qs
 
 
-def grant_q(grant: Grant) -> Q:
-    """The forms one grant reaches."""
-    if grant.scope == Scope.SCHOOL:
-        return Q()
-    if grant.scope == Scope.COLLEGE:
-        return Q(college_id=grant.college_id)
-    return Q(counselor_id=grant.user_id)
-
-
 def _union(grants) -> Q:
-    q = None
+    """The forms any of these grants reach, as one small filter (duplicates folded)."""
+    colleges: set[int] = set()
+    counselors: set[int] = set()
     for grant in grants:
         if grant.scope == Scope.SCHOOL:
             return Q()  # the whole school: no narrower union can add anything
-        part = grant_q(grant)
-        q = part if q is None else q | part
+        if grant.scope == Scope.COLLEGE:
+            colleges.add(grant.college_id)
+        else:
+            counselors.add(grant.user_id)
+    q = None
+    if colleges:
+        q = Q(college_id__in=sorted(colleges))
+    if counselors:
+        mine = Q(counselor_id__in=sorted(counselors))
+        q = mine if q is None else q | mine
     return q if q is not None else NOTHING
 
 
