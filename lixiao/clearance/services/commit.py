@@ -126,7 +126,6 @@ def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -
     if not changes:
         return set()
     by_id = {s.id: s for s in step_infos}
-    rule = batch.category.completion_rule
     updates: dict[tuple, list[int]] = defaultdict(list)
     events = []
     step_deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -163,21 +162,7 @@ def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -
         bulkdb.update_where_in(Record._meta.db_table, values, record_ids)
     bulkdb.insert(Event._meta.db_table, EVENT_COLUMNS, events)
 
-    completed, reopened = [], []
-    form_deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    for form_id in touched:
-        college_id, _counselor, completed_at = forms[form_id]
-        done = rules.is_complete(rule, step_infos, {sid: st for sid, (_r, st, _s) in states[form_id].items()})
-        if done and completed_at is None:
-            completed.append(form_id)
-            form_deltas[(batch.id, college_id)][1] += 1
-        elif not done and completed_at is not None:
-            reopened.append(form_id)
-            form_deltas[(batch.id, college_id)][1] -= 1
-    if completed:
-        bulkdb.update_where_in(Form._meta.db_table, {"completed_at": now}, completed)
-    if reopened:
-        bulkdb.update_where_in(Form._meta.db_table, {"completed_at": None}, reopened)
+    _completed, _reopened, form_deltas = _settle_completion(batch, step_infos, forms, states, touched, now)
     _add_tallies(step_deltas, form_deltas)
     notify.steps_changed(batch, step_infos, changes, at=now)  # one in-app notice per student, bulk
 
@@ -185,6 +170,32 @@ def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -
     if cascaded:
         _notify_final_handlers(batch, by_id, forms, cascaded, why)
     return touched
+
+
+def _settle_completion(batch, step_infos, forms, states, form_ids, now):
+    """Set or clear completed_at where the completion rule (Rule 3) now says otherwise.
+
+    Updates `forms` in place and returns (completed, reopened, form counter deltas).
+    """
+    rule = batch.category.completion_rule
+    completed, reopened = [], []
+    form_deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for form_id in form_ids:
+        college_id, counselor_id, completed_at = forms[form_id]
+        done = rules.is_complete(rule, step_infos, {sid: st for sid, (_r, st, _s) in states[form_id].items()})
+        if done and completed_at is None:
+            completed.append(form_id)
+            forms[form_id] = (college_id, counselor_id, now)
+            form_deltas[(batch.id, college_id)][1] += 1
+        elif not done and completed_at is not None:
+            reopened.append(form_id)
+            forms[form_id] = (college_id, counselor_id, None)
+            form_deltas[(batch.id, college_id)][1] -= 1
+    if completed:
+        bulkdb.update_where_in(Form._meta.db_table, {"completed_at": now}, completed)
+    if reopened:
+        bulkdb.update_where_in(Form._meta.db_table, {"completed_at": None}, reopened)
+    return completed, reopened, form_deltas
 
 
 def _add_tallies(step_deltas, form_deltas) -> None:

@@ -29,6 +29,7 @@ from lixiao.clearance.services.commit import (
     _commit,
     _load_states,
     _lock_forms,
+    _settle_completion,
     _step_infos,
     _student_attributes,
     mark_forms_changed,
@@ -127,7 +128,6 @@ def add_step_records(actor: Actor, step: Step) -> int:
 
 def _add_step_records_in(actor: Actor, batch: Batch, step: Step) -> int:
     step_infos = _step_infos(batch.category_id)
-    rule = batch.category.completion_rule
     now = timezone.now()
     group = uuid.uuid4()
     with transaction.atomic():
@@ -149,17 +149,7 @@ def _add_step_records_in(actor: Actor, batch: Batch, step: Step) -> int:
         states = _load_states(ids)
         # Completion first (the new record may make a complete form incomplete), so that the
         # cascade below starts from the right completion state.
-        form_deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-        reopened = []
-        for fid in ids:
-            college_id, counselor_id, completed_at = forms[fid]
-            done = rules.is_complete(rule, step_infos, {s: st for s, (_r, st, _src) in states[fid].items()})
-            if completed_at is not None and not done:
-                reopened.append(fid)
-                forms[fid] = (college_id, counselor_id, None)
-                form_deltas[(batch.id, college_id)][1] -= 1
-        if reopened:
-            bulkdb.update_where_in(Form._meta.db_table, {"completed_at": None}, reopened)
+        _completed, reopened, form_deltas = _settle_completion(batch, step_infos, forms, states, ids, now)
         _add_tallies(step_deltas, form_deltas)
         changes = []
         final = rules.final_step(step_infos)
@@ -185,27 +175,12 @@ def refresh_completion(actor: Actor, batch: Batch) -> int:
     only completion times and the form counters. Returns how many forms changed.
     """
     step_infos = _step_infos(batch.category_id)
-    rule = batch.category.completion_rule
     now = timezone.now()
     with transaction.atomic():
         ids = list(Form.objects.filter(batch=batch).order_by("id").values_list("id", flat=True))
         forms = _lock_forms(ids)
         states = _load_states(ids)
-        completed, reopened = [], []
-        form_deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-        for fid in ids:
-            college_id, _counselor, completed_at = forms[fid]
-            done = rules.is_complete(rule, step_infos, {s: st for s, (_r, st, _src) in states[fid].items()})
-            if done and completed_at is None:
-                completed.append(fid)
-                form_deltas[(batch.id, college_id)][1] += 1
-            elif not done and completed_at is not None:
-                reopened.append(fid)
-                form_deltas[(batch.id, college_id)][1] -= 1
-        if completed:
-            bulkdb.update_where_in(Form._meta.db_table, {"completed_at": now}, completed)
-        if reopened:
-            bulkdb.update_where_in(Form._meta.db_table, {"completed_at": None}, reopened)
+        completed, reopened, form_deltas = _settle_completion(batch, step_infos, forms, states, ids, now)
         mark_forms_changed(completed + reopened)
         _add_tallies({}, form_deltas)
         if completed or reopened:
