@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -81,9 +82,13 @@ def _text_q(q: str) -> Q:
 _NAME_IDS = 5000
 
 
-def search(user, batch: Batch, filters: Filters) -> QuerySet[Form]:
-    """Scoped search: 学号 exact/prefix, 姓名 contains, 身份证件号 exact, and the filters."""
-    qs = readable_forms(user, batch).filter(_text_q(filters.q))
+def search(user, batch: Batch, filters: Filters, *, read: Q | None = None) -> QuerySet[Form]:
+    """Scoped search: 学号 exact/prefix, 姓名 contains, 身份证件号 exact, and the filters.
+
+    read: the person's reading scope when the caller already has it (scope.handler_desk).
+    """
+    base = Form.objects.filter(read) if read is not None else readable_forms(user, batch)
+    qs = base.filter(_text_q(filters.q))
     if filters.college_id:
         qs = qs.filter(college_id=filters.college_id)
     for name in ("major", "class_name", "student_type", "political_status"):
@@ -107,6 +112,49 @@ def with_records(forms: QuerySet[Form], step_ids=None) -> QuerySet[Form]:
     if step_ids is not None:
         records = records.filter(step_id__in=list(step_ids))
     return forms.prefetch_related(Prefetch("records", queryset=records))
+
+
+@dataclass
+class Cell:
+    """One of my steps on a result row."""
+
+    title: str
+    state: str
+    label: str
+
+
+_STATE_LABELS = dict(State.choices)
+
+
+def attach_cells(forms: list[Form], steps: list[Step]) -> list[Form]:
+    """Give each form `cells`: its state on each of these steps, in their order (one query).
+
+    The result list shows only states; a prefetch of whole records with their steps costs
+    more to build than the page's search itself.
+    """
+    states = defaultdict(dict)
+    if forms and steps:
+        # A plain indexed lookup of at most a page of forms: written out, it costs a tenth of
+        # the ORM's building of the same statement.
+        form_ids = [f.id for f in forms]
+        step_ids = [s.id for s in steps]
+        sql = (
+            f"SELECT form_id, step_id, state FROM {Record._meta.db_table}"
+            f" WHERE form_id IN ({', '.join(['%s'] * len(form_ids))})"
+            f" AND step_id IN ({', '.join(['%s'] * len(step_ids))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*form_ids, *step_ids])
+            for form_id, step_id, state in cursor.fetchall():
+                states[form_id][step_id] = state
+    for form in forms:
+        mine = states[form.id]
+        form.cells = [
+            Cell(step.title, mine[step.id], _STATE_LABELS.get(mine[step.id], mine[step.id]))
+            for step in steps
+            if step.id in mine
+        ]
+    return forms
 
 
 def form_detail(form_id: int, base: QuerySet[Form]) -> Form | None:

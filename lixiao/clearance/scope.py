@@ -4,9 +4,10 @@ Every list, search, export, statistic, API call, import and the writer itself st
 these functions. A second hand-written scope filter anywhere else is a bug.
 """
 
+from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from lixiao.clearance.models import Batch, Grant, Scope, Step
@@ -73,6 +74,47 @@ def handler_steps(user, batch: Batch) -> QuerySet[Step]:
     if not batch.enabled:
         return steps.none()
     return steps.filter(id__in=active_grants(user, batch).values("step_id"))
+
+
+@dataclass
+class Desk:
+    """What one person works with in one batch, read once per request."""
+
+    batch: Batch
+    steps: list[Step]  # the steps they may change, in the category's order
+    read: Q  # the forms of the batch they may read (as read_q)
+
+
+def handler_desk(user, batch_id: int, *, step_related: tuple[str, ...] = ()) -> Desk | None:
+    """handler_batches, handler_steps and read_q for one batch in one query (None: not theirs).
+
+    The desk's pages ask all three on every request; the person's grants in this batch answer
+    them together, instead of one grants subquery each.
+    """
+    if not user or not user.is_authenticated:
+        return None
+    if is_office(user):
+        batch = Batch.objects.filter(pk=batch_id).first()
+        if batch is None:
+            return None
+        steps = Step.objects.filter(category_id=batch.category_id).select_related(*step_related)
+        return Desk(batch, list(steps.order_by("order", "id")), Q(batch=batch))
+    # The person's few grants in this batch, checked for dates and enabled here: the filters
+    # in SQL cost more to build than the rows cost to check.
+    day = today()
+    grants = [
+        grant
+        for grant in Grant.objects.filter(user=user, batch_id=batch_id).select_related(
+            "batch", "step", *(f"step__{name}" for name in step_related)
+        )
+        if grant.active_on(day) and grant.batch.enabled and grant.step.category_id == grant.batch.category_id
+    ]
+    if not grants:
+        return None
+    batch = grants[0].batch
+    steps = {grant.step_id: grant.step for grant in grants}
+    ordered = sorted(steps.values(), key=lambda step: (step.order, step.id))
+    return Desk(batch, ordered, Q(batch=batch) & _union(grants))
 
 
 def read_q(user, batch: Batch) -> Q:

@@ -27,6 +27,17 @@ def batch_for(user, batch_id: int, *, with_category: bool = True) -> Batch:
     return batch
 
 
+def desk_for(user, batch_id: int, *, related: bool = False) -> scope.Desk:
+    """The batch, my steps and my reading scope in one read; 403 when the batch is not mine.
+
+    related=True also loads each step's department and source (pages that show them).
+    """
+    desk = scope.handler_desk(user, batch_id, step_related=("department", "source") if related else ())
+    if desk is None:
+        raise PermissionDenied(NO_GRANT)
+    return desk
+
+
 def my_steps(user, batch: Batch, *, related: bool = True) -> list[Step]:
     """The person's steps in order; related=False when only titles and ids are shown."""
     steps = scope.handler_steps(user, batch)

@@ -1,8 +1,13 @@
 """The search form shared by the search page, bulk "all matching", export and the API."""
 
+from functools import lru_cache
+from types import SimpleNamespace
+
 from django import forms
 from django.http import QueryDict
-from django.utils.html import format_html_join
+from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from lixiao.clearance.models import State
 from lixiao.clearance.queries import Filters
@@ -64,7 +69,17 @@ class SearchForm(forms.Form):
             completed=completed,
         )
 
-    def panel(self) -> list[dict]:
+    def panel_html(self) -> str:
+        """The advanced panel's markup. Unchanged filters (most searches leave them empty) give
+        the same markup, drawn once per process for each set of steps, colleges and values."""
+        colleges = tuple(self.fields["college"].queryset.values_list("id", "name"))
+        names = [name for name in self.fields if name != "q"]
+        if any(name in self.errors for name in names):
+            return render_to_string("desk/_panel.html", {"fields": self.panel(colleges)})
+        values = tuple((name, self.data.get(name, "") or "") for name in names)
+        return _panel_markup(tuple((s.id, s.title) for s in self.steps), colleges, values)
+
+    def panel(self, colleges=None) -> list[dict]:
         """The advanced fields as plain data: the template draws them without Django's widget
         templates, which cost more than the whole search at 50,000 students."""
         out = []
@@ -81,7 +96,8 @@ class SearchForm(forms.Form):
             }
             if isinstance(field, forms.ModelChoiceField):
                 # Plain (id, name) rows: the same options without a model instance per college.
-                choices = [*ANY, *field.queryset.values_list("id", "name")]
+                rows = colleges if colleges is not None else field.queryset.values_list("id", "name")
+                choices = [*ANY, *rows]
                 item["options"] = _options(choices, value)
             elif isinstance(field, forms.ChoiceField):
                 item["options"] = _options(field.choices, value)
@@ -97,13 +113,28 @@ class SearchForm(forms.Form):
         )
 
 
+@lru_cache(maxsize=256)
+def _panel_markup(steps: tuple, colleges: tuple, values: tuple) -> str:
+    form = SearchForm(dict(values), [SimpleNamespace(id=sid, title=title) for sid, title in steps])
+    return render_to_string("desk/_panel.html", {"fields": form.panel(colleges)})
+
+
 def _options(choices, value: str) -> str:
     """<option>s as escaped markup: a template loop over them costs more than the search."""
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((v, " selected" if str(v) == value else "", label) for v, label in choices),
+    return mark_safe(  # noqa: S308 - every value and label is escaped in _escaped
+        "".join(
+            f'<option value="{v}" selected>{label}</option>'
+            if raw == value
+            else f'<option value="{v}">{label}</option>'
+            for raw, v, label in _escaped(tuple(choices))
+        )
     )
+
+
+@lru_cache(maxsize=64)
+def _escaped(choices: tuple) -> tuple:
+    """(raw value, escaped value, escaped label) per choice; the fixed lists are escaped once."""
+    return tuple((str(v), escape(v), escape(label)) for v, label in choices)
 
 
 def query_string(data: QueryDict) -> str:

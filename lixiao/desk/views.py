@@ -13,7 +13,7 @@ from lixiao.accounts.roles import available
 from lixiao.clearance import queries, scope, services
 from lixiao.clearance.models import Form, Record, Source, State
 from lixiao.clearance.rules import Refused
-from lixiao.desk.access import actor, batch_for, desk_required, is_partial, my_steps
+from lixiao.desk.access import actor, batch_for, desk_for, desk_required, is_partial
 from lixiao.desk.filters import SearchForm, query_string
 from lixiao.directory import idnumbers
 from lixiao.integrations.queries import form_freshness
@@ -21,6 +21,16 @@ from lixiao.objections.models import Objection
 from lixiao.tabular.writer import export as xlsx_export
 
 PAGE_SIZE = 50
+# What a result row shows (desk/_results.html): the rest of a student's row stays in the database.
+RESULT_FIELDS = (
+    "id",
+    "completed_at",
+    "student__student_number",
+    "student__name",
+    "student__class_name",
+    "student__id_number_masked",
+    "college__name",
+)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -40,26 +50,27 @@ def home(request):
     return render(request, "desk/home.html", {"panels": panels, "tools": tools})
 
 
-def _search(request, batch, steps, data):
-    form = SearchForm(data, steps)
-    forms = queries.search(request.user, batch, form.filters())
+def _search(request, desk, data):
+    form = SearchForm(data, desk.steps)
+    forms = queries.search(request.user, desk.batch, form.filters(), read=desk.read)
     return form, forms
 
 
 @desk_required
 def batch(request, batch_id: int):
-    batch = batch_for(request.user, batch_id, with_category=False)
-    steps = my_steps(request.user, batch, related=False)
+    desk = desk_for(request.user, batch_id)
+    batch, steps = desk.batch, desk.steps
     # An ID number is searched by POST (the page's script switches the method) so that it never
     # lands in a URL, a proxy's access log or the browser history; the box shows it masked.
     data = request.POST if request.method == "POST" else request.GET
-    form, forms = _search(request, batch, steps, data)
+    form, forms = _search(request, desk, data)
     query = query_string(data)
     if queries.is_id_number(form.filters().q):
         found = list(forms.values_list("student__student_number", flat=True)[:2])
         query = query_string(_replace_q(data, found[0] if len(found) == 1 else ""))
         form = SearchForm(_replace_q(data, idnumbers.mask(data.get("q", ""))), steps)
-    page = _page(queries.with_records(forms, [s.id for s in steps]), data.get("page"))
+    page = _page(forms.only(*RESULT_FIELDS), data.get("page"))
+    queries.attach_cells(page.object_list, steps)
     context = {"batch": batch, "steps": steps, "search": form, "page": page, "query": query}
     if is_partial(request) and request.headers.get("HX-Target") == "results":
         return render(request, "desk/_results.html", context)
@@ -73,7 +84,9 @@ def _page(forms, number):
     simply the number of rows: the COUNT over the joined search would cost as much again.
     """
     if number not in (None, "", "1"):
-        return Paginator(forms, PAGE_SIZE).get_page(number)
+        page = Paginator(forms, PAGE_SIZE).get_page(number)
+        page.object_list = list(page.object_list)
+        return page
     rows = list(forms[: PAGE_SIZE + 1])
     if len(rows) <= PAGE_SIZE:
         return Paginator(rows, PAGE_SIZE).page(1)
@@ -115,9 +128,9 @@ def _open_objections(user, batch, steps) -> int:
 @desk_required
 def export(request, batch_id: int):
     """The search result as .xlsx: scoped like the page, ID masked, formulas neutralised, audited."""
-    batch = batch_for(request.user, batch_id)
-    steps = my_steps(request.user, batch)
-    _form, forms = _search(request, batch, steps, request.GET)
+    desk = desk_for(request.user, batch_id)
+    batch, steps = desk.batch, desk.steps
+    _form, forms = _search(request, desk, request.GET)
     forms = queries.with_records(forms, [s.id for s in steps])
     headers = [
         "学号",
@@ -172,8 +185,8 @@ def export(request, batch_id: int):
 @desk_required
 def stats(request, batch_id: int):
     """实时统计: polled by the page, and refreshed at once after the person's own changes."""
-    batch = batch_for(request.user, batch_id)
-    steps = my_steps(request.user, batch)
+    desk = desk_for(request.user, batch_id)
+    batch, steps = desk.batch, desk.steps
     rows = queries.step_statistics(request.user, batch, steps)
     today = queries.handled_today(request.user, batch, steps)
     return render(
@@ -196,9 +209,9 @@ def recent(request, batch_id: int):
     return render(request, "desk/_recent.html", {"batch": batch, "events": events})
 
 
-def _detail_context(request, batch, form_id: int) -> dict:
-    steps = my_steps(request.user, batch)
-    form = queries.form_detail(form_id, queries.readable_forms(request.user, batch))
+def _detail_context(request, desk, form_id: int) -> dict:
+    batch, steps = desk.batch, desk.steps
+    form = queries.form_detail(form_id, Form.objects.filter(desk.read))
     if form is None:
         raise Http404
     # Which of my steps I may change on this form: the gate's own Q, one count per step.
@@ -228,15 +241,16 @@ def _detail_context(request, batch, form_id: int) -> dict:
 
 @desk_required
 def detail(request, batch_id: int, form_id: int):
-    batch = batch_for(request.user, batch_id)
-    return render(request, "desk/detail.html", _detail_context(request, batch, form_id))
+    desk = desk_for(request.user, batch_id)
+    return render(request, "desk/detail.html", _detail_context(request, desk, form_id))
 
 
 @require_POST
 @desk_required
 def act(request, batch_id: int, record_id: int, action: str):
     """Pass or revoke one record; htmx gets the form back in place (with the refusal, if any)."""
-    batch = batch_for(request.user, batch_id)
+    desk = desk_for(request.user, batch_id)
+    batch = desk.batch
     record = Record.objects.filter(pk=record_id, form__batch=batch).only("id", "form_id").first()
     if record is None or action not in ("pass", "revoke"):
         raise Http404
@@ -257,7 +271,7 @@ def act(request, batch_id: int, record_id: int, action: str):
                 request, "已办理通过" if action == "pass" else "已撤销，环节恢复为未办理"
             )
         return redirect(reverse("desk:form", args=[batch.id, record.form_id]))
-    context = _detail_context(request, batch, record.form_id)
+    context = _detail_context(request, desk, record.form_id)
     context.update(
         {
             "error": error,
