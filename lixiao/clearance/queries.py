@@ -178,13 +178,14 @@ class StepStats:
         return round(100 * self.passed / self.applicable, 1) if self.applicable else 100.0
 
 
-def step_statistics(user, batch: Batch, steps=None) -> list[StepStats]:
+def step_statistics(user, batch: Batch, steps=None, *, grants=None) -> list[StepStats]:
     """Per step: applicable, passed, pending within the person's reach, from maintained counters.
 
     Counters are per college; "my students" reach is counted live (a counselor's few hundred).
+    grants: the person's grants in force in this batch when already read (scope.Desk.grants).
     """
     steps = list(steps if steps is not None else scope.handler_steps(user, batch))
-    return _statistics(user, {batch.id: steps})[batch.id]
+    return _statistics(user, {batch.id: steps}, grants)[batch.id]
 
 
 def desk_statistics(user, batches) -> list[tuple[Batch, list[StepStats]]]:
@@ -210,13 +211,15 @@ def desk_statistics(user, batches) -> list[tuple[Batch, list[StepStats]]]:
     return [(b, stats[b.id]) for b in batches]
 
 
-def _statistics(user, wanted: dict[int, list[Step]]) -> dict[int, list[StepStats]]:
+def _statistics(user, wanted: dict[int, list[Step]], grants=None) -> dict[int, list[StepStats]]:
     """Counts for the given steps of each batch (batch id → steps), within the person's reach."""
     office = scope.is_office(user)
     # (batch id, step id) → [whole school, colleges, my students] that the person's grants reach
     reach: dict[tuple[int, int], list] = {}
     if not office:
-        for grant in scope.active_grants(user).filter(batch_id__in=list(wanted)):
+        if grants is None:
+            grants = scope.active_grants(user).filter(batch_id__in=list(wanted))
+        for grant in grants:
             r = reach.setdefault((grant.batch_id, grant.step_id), [False, set(), False])
             if grant.scope == Scope.SCHOOL:
                 r[0] = True
@@ -385,13 +388,19 @@ def today_start():
     return timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
 
 
-def handled_today(user, batch: Batch, steps) -> dict[int, int]:
-    """Per step: passes and revokes made today (by anyone) on forms this person may handle."""
+def handled_today(user, batch: Batch, steps, desk: "scope.Desk | None" = None) -> dict[int, int]:
+    """Per step: passes and revokes made today (by anyone) on forms this person may handle.
+
+    Steps the person reaches alike (usually all of them) are counted in one grouped query.
+    """
     start = today_start()
-    counts = {}
+    by_reach: dict = defaultdict(list)
     for step in steps:
-        events = Event.objects.filter(
-            step_id=step.id, at__gte=start, action__in=RECORD_ACTIONS[:2]
-        )
-        counts[step.id] = _within(events, scope.handle_q(user, batch, step), batch).count()
+        q = desk.handle(step) if desk is not None else scope.handle_q(user, batch, step)
+        by_reach[q].append(step.id)
+    counts = dict.fromkeys((step.id for step in steps), 0)
+    for q, step_ids in by_reach.items():
+        events = Event.objects.filter(step_id__in=step_ids, at__gte=start, action__in=RECORD_ACTIONS[:2])
+        rows = _within(events, q, batch).values_list("step_id").annotate(n=Count("id")).order_by()
+        counts.update(dict(rows))
     return counts

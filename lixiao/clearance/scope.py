@@ -7,7 +7,7 @@ these functions. A second hand-written scope filter anywhere else is a bug.
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from lixiao.clearance.models import Batch, Grant, Scope, Step
@@ -83,6 +83,14 @@ class Desk:
     batch: Batch
     steps: list[Step]  # the steps they may change, in the category's order
     read: Q  # the forms of the batch they may read (as read_q)
+    grants: list[Grant] | None = None  # their grants in force here; None for the office
+
+    def handle(self, step: Step | int) -> Q:
+        """handle_q for one of these steps, from the grants already read."""
+        if self.grants is None:
+            return Q(batch=self.batch)
+        step_id = getattr(step, "id", step)
+        return Q(batch=self.batch) & _union([g for g in self.grants if g.step_id == step_id])
 
 
 def handler_desk(user, batch_id: int, *, step_related: tuple[str, ...] = ()) -> Desk | None:
@@ -114,7 +122,7 @@ def handler_desk(user, batch_id: int, *, step_related: tuple[str, ...] = ()) -> 
     batch = grants[0].batch
     steps = {grant.step_id: grant.step for grant in grants}
     ordered = sorted(steps.values(), key=lambda step: (step.order, step.id))
-    return Desk(batch, ordered, Q(batch=batch) & _union(grants))
+    return Desk(batch, ordered, Q(batch=batch) & _union(grants), grants)
 
 
 def read_q(user, batch: Batch) -> Q:

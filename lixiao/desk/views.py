@@ -101,12 +101,13 @@ def _replace_q(data, q: str):
     return data
 
 
-def _open_objections(user, batch, steps) -> int:
+def _open_objections(desk) -> int:
     """Messages from students on my steps not yet answered (the unread count).
 
     The open messages are few: read them first, then ask the gate which of their forms are mine,
     instead of a subquery over every form of the batch on each 5-second poll.
     """
+    batch, steps = desk.batch, desk.steps
     open_ = list(
         Objection.objects.filter(
             form__batch=batch, step__in=steps, status=Objection.Status.OPEN
@@ -117,7 +118,7 @@ def _open_objections(user, batch, steps) -> int:
         form_ids = [fid for fid, sid in open_ if sid == step.id]
         if form_ids:
             reachable = set(
-                Form.objects.filter(scope.handle_q(user, batch, step), id__in=form_ids).values_list(
+                Form.objects.filter(desk.handle(step), id__in=form_ids).values_list(
                     "id", flat=True
                 )
             )
@@ -187,8 +188,8 @@ def stats(request, batch_id: int):
     """实时统计: polled by the page, and refreshed at once after the person's own changes."""
     desk = desk_for(request.user, batch_id)
     batch, steps = desk.batch, desk.steps
-    rows = queries.step_statistics(request.user, batch, steps)
-    today = queries.handled_today(request.user, batch, steps)
+    rows = queries.step_statistics(request.user, batch, steps, grants=desk.grants)
+    today = queries.handled_today(request.user, batch, steps, desk)
     return render(
         request,
         "desk/_stats.html",
@@ -196,7 +197,7 @@ def stats(request, batch_id: int):
             "batch": batch,
             "rows": [(r, today.get(r.step.id, 0)) for r in rows],
             "now": timezone.localtime(),
-            "open_objections": _open_objections(request.user, batch, steps),
+            "open_objections": _open_objections(desk),
         },
     )
 
@@ -219,7 +220,7 @@ def _detail_context(request, desk, form_id: int) -> dict:
     if steps:
         mine = Form.objects.filter(pk=form.pk).aggregate(
             **{
-                f"s{s.id}": Count("id", filter=scope.handle_q(request.user, batch, s))
+                f"s{s.id}": Count("id", filter=desk.handle(s))
                 for s in steps
             }
         )
