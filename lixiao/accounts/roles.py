@@ -5,6 +5,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
+from lixiao.clearance import scope
 from lixiao.clearance.queries import roles_of
 
 LABELS = {
@@ -24,9 +25,16 @@ HOMES = {
 SESSION_KEY = "lixiao_role"
 
 
+def grants(request) -> list:
+    """The person's batch grants, read once per request (roles and the desk both need them)."""
+    if not hasattr(request, "_lixiao_grants"):
+        request._lixiao_grants = scope.person_grants(request.user)
+    return request._lixiao_grants
+
+
 def available(request) -> list[str]:
     if not hasattr(request, "_lixiao_roles"):
-        request._lixiao_roles = roles_of(request.user)
+        request._lixiao_roles = roles_of(request.user, grants(request))
     return request._lixiao_roles
 
 

@@ -19,7 +19,6 @@ from lixiao.clearance.models import (
     Event,
     Form,
     FormTally,
-    Grant,
     Record,
     Scope,
     State,
@@ -339,16 +338,19 @@ def progress(form: Form) -> tuple[int, int]:
     return passed, counted
 
 
-def roles_of(user) -> list[str]:
-    """The roles a person can act in: student, department, counselor, office, auditor."""
+def roles_of(user, grants=None) -> list[str]:
+    """The roles a person can act in: student, department, counselor, office, auditor.
+
+    grants: scope.person_grants(user) when the caller already holds it.
+    """
     roles = []
     if not user or not user.is_authenticated:
         return roles
     if hasattr(user, "student"):
         roles.append("student")
-    owner_types = set(
-        Grant.objects.filter(user=user, batch__isnull=False).values_list("step__owner_type", flat=True).distinct()
-    )
+    if grants is None:
+        grants = scope.person_grants(user)
+    owner_types = {grant.step.owner_type for grant in grants}
     if "department" in owner_types:
         roles.append("department")
     if "college" in owner_types:

@@ -93,11 +93,20 @@ class Desk:
         return Q(batch=self.batch) & _union([g for g in self.grants if g.step_id == step_id])
 
 
-def handler_desk(user, batch_id: int, *, step_related: tuple[str, ...] = ()) -> Desk | None:
-    """handler_batches, handler_steps and read_q for one batch in one query (None: not theirs).
+def person_grants(user) -> list[Grant]:
+    """Every batch grant of a person (any dates), with batch and step: read once per request
+    (accounts.roles keeps it on the request) for their roles and their desk."""
+    if not user or not user.is_authenticated:
+        return []
+    return list(Grant.objects.filter(user=user, batch__isnull=False).select_related("batch", "step"))
 
-    The desk's pages ask all three on every request; the person's grants in this batch answer
-    them together, instead of one grants subquery each.
+
+def handler_desk(user, batch_id: int, grants: list[Grant] | None = None) -> Desk | None:
+    """handler_batches, handler_steps and read_q for one batch at once (None: not theirs).
+
+    The desk's pages ask all three on every request; the person's grants answer them
+    together, instead of one grants subquery each. grants: person_grants(user) when the
+    caller already holds it.
     """
     if not user or not user.is_authenticated:
         return None
@@ -105,17 +114,20 @@ def handler_desk(user, batch_id: int, *, step_related: tuple[str, ...] = ()) -> 
         batch = Batch.objects.filter(pk=batch_id).first()
         if batch is None:
             return None
-        steps = Step.objects.filter(category_id=batch.category_id).select_related(*step_related)
-        return Desk(batch, list(steps.order_by("order", "id")), Q(batch=batch))
-    # The person's few grants in this batch, checked for dates and enabled here: the filters
-    # in SQL cost more to build than the rows cost to check.
+        steps = Step.objects.filter(category_id=batch.category_id).order_by("order", "id")
+        return Desk(batch, list(steps), Q(batch=batch))
+    if grants is None:
+        grants = Grant.objects.filter(user=user, batch_id=batch_id).select_related("batch", "step")
+    # Dates and the batch switch are checked on the few rows here: the same rule as
+    # active_grants and handler_batches, cheaper than building it into the statement.
     day = today()
     grants = [
         grant
-        for grant in Grant.objects.filter(user=user, batch_id=batch_id).select_related(
-            "batch", "step", *(f"step__{name}" for name in step_related)
-        )
-        if grant.active_on(day) and grant.batch.enabled and grant.step.category_id == grant.batch.category_id
+        for grant in grants
+        if grant.batch_id == batch_id
+        and grant.active_on(day)
+        and grant.batch.enabled
+        and grant.step.category_id == grant.batch.category_id
     ]
     if not grants:
         return None

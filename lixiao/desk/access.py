@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from lixiao.accounts.network import client_ip
-from lixiao.accounts.roles import role_required
+from lixiao.accounts.roles import grants, role_required
 from lixiao.clearance import scope, services
 from lixiao.clearance.models import Batch, Step
 
@@ -27,12 +27,10 @@ def batch_for(user, batch_id: int, *, with_category: bool = True) -> Batch:
     return batch
 
 
-def desk_for(user, batch_id: int, *, related: bool = False) -> scope.Desk:
-    """The batch, my steps and my reading scope in one read; 403 when the batch is not mine.
-
-    related=True also loads each step's department and source (pages that show them).
-    """
-    desk = scope.handler_desk(user, batch_id, step_related=("department", "source") if related else ())
+def desk_for(request, batch_id: int) -> scope.Desk:
+    """The batch, my steps and my reading scope, from the grants this request already read;
+    403 when the batch is not mine."""
+    desk = scope.handler_desk(request.user, batch_id, grants(request))
     if desk is None:
         raise PermissionDenied(NO_GRANT)
     return desk

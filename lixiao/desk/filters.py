@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 
 from lixiao.clearance.models import State
 from lixiao.clearance.queries import Filters
+from lixiao.directory.choices import college_choices
 from lixiao.directory.models import POLITICAL_STATUSES, College, StudentType
 
 ANY = [("", "全部")]
@@ -72,7 +73,7 @@ class SearchForm(forms.Form):
     def panel_html(self) -> str:
         """The advanced panel's markup. Unchanged filters (most searches leave them empty) give
         the same markup, drawn once per process for each set of steps, colleges and values."""
-        colleges = tuple(self.fields["college"].queryset.values_list("id", "name"))
+        colleges = college_choices()
         names = [name for name in self.fields if name != "q"]
         if any(name in self.errors for name in names):
             return render_to_string("desk/_panel.html", {"fields": self.panel(colleges)})

@@ -58,7 +58,7 @@ def _search(request, desk, data):
 
 @desk_required
 def batch(request, batch_id: int):
-    desk = desk_for(request.user, batch_id)
+    desk = desk_for(request, batch_id)
     batch, steps = desk.batch, desk.steps
     # An ID number is searched by POST (the page's script switches the method) so that it never
     # lands in a URL, a proxy's access log or the browser history; the box shows it masked.
@@ -129,7 +129,7 @@ def _open_objections(desk) -> int:
 @desk_required
 def export(request, batch_id: int):
     """The search result as .xlsx: scoped like the page, ID masked, formulas neutralised, audited."""
-    desk = desk_for(request.user, batch_id)
+    desk = desk_for(request, batch_id)
     batch, steps = desk.batch, desk.steps
     _form, forms = _search(request, desk, request.GET)
     forms = queries.with_records(forms, [s.id for s in steps])
@@ -186,7 +186,7 @@ def export(request, batch_id: int):
 @desk_required
 def stats(request, batch_id: int):
     """实时统计: polled by the page, and refreshed at once after the person's own changes."""
-    desk = desk_for(request.user, batch_id)
+    desk = desk_for(request, batch_id)
     batch, steps = desk.batch, desk.steps
     rows = queries.step_statistics(request.user, batch, steps, grants=desk.grants)
     today = queries.handled_today(request.user, batch, steps, desk)
@@ -242,7 +242,7 @@ def _detail_context(request, desk, form_id: int) -> dict:
 
 @desk_required
 def detail(request, batch_id: int, form_id: int):
-    desk = desk_for(request.user, batch_id)
+    desk = desk_for(request, batch_id)
     return render(request, "desk/detail.html", _detail_context(request, desk, form_id))
 
 
@@ -250,7 +250,7 @@ def detail(request, batch_id: int, form_id: int):
 @desk_required
 def act(request, batch_id: int, record_id: int, action: str):
     """Pass or revoke one record; htmx gets the form back in place (with the refusal, if any)."""
-    desk = desk_for(request.user, batch_id)
+    desk = desk_for(request, batch_id)
     batch = desk.batch
     record = Record.objects.filter(pk=record_id, form__batch=batch).only("id", "form_id").first()
     if record is None or action not in ("pass", "revoke"):

@@ -258,3 +258,18 @@ def test_home_links_delegation_for_leads_and_change_requests_for_departments(uni
     assert "院系人员授权" not in page and "环节变更申请" not in page
     Grant.objects.filter(user=uni.counselor_cs).update(is_lead=True)
     assert "院系人员授权" in as_user(uni.counselor_cs).get("/desk/").content.decode()
+
+
+def test_college_filter_lists_a_new_or_renamed_college_at_once(uni, as_user):
+    """The college options are cached; a change through the models drops them."""
+    from lixiao.directory.models import College
+
+    client = as_user(uni.office)
+    page = client.get(desk_url(uni.batch)).content.decode()
+    assert "新设学院" not in page
+    college = College.objects.create(code="Z99", name="新设学院")
+    assert "新设学院" in client.get(desk_url(uni.batch)).content.decode()
+    college.name = "更名学院"
+    college.save()
+    page = client.get(desk_url(uni.batch)).content.decode()
+    assert "更名学院" in page and "新设学院" not in page

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from lixiao.clearance import bulkdb
 from lixiao.directory import idnumbers
+from lixiao.directory.choices import forget_colleges
 from lixiao.directory.models import (
     POLITICAL_STATUSES,
     College,
@@ -87,6 +88,7 @@ def create_colleges(names: list[str]) -> dict[str, College]:
     College.objects.bulk_create(
         [College(code=c, name=n) for c, n in zip(codes, names, strict=True)]
     )
+    forget_colleges()  # bulk_create sends no post_save
     return {c.name: c for c in College.objects.filter(code__in=codes)}
 
 

@@ -11,6 +11,7 @@ from lixiao.console.importers.common import (
     staff_by_number,
     usernames_taken,
 )
+from lixiao.directory.choices import forget_colleges
 from lixiao.directory.models import (
     College,
     Department,
@@ -96,6 +97,8 @@ class PlaceImporter(jobs.Importer):
         self.model.objects.bulk_create(new)
         if changed:  # bulk_update sends no signal; students' pages show these names
             invalidation.categories_changed()
+        if self.model is College and (new or changed):
+            forget_colleges()  # the desk's filter lists them (bulk writes send no post_save)
         _audit_master(self.job, self.kind, len(new), len(changed))
         return {"created": len(new), "updated": len(changed)}
 
