@@ -32,3 +32,10 @@ class LixiaoBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id):
+        """The session's person, with their student row in the same query: every page asks
+        for it (their roles), and a separate lookup is one more round trip per request."""
+        User = get_user_model()
+        user = User._default_manager.select_related("student").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
