@@ -69,7 +69,7 @@ def batch(request, batch_id: int):
         found = list(forms.values_list("student__student_number", flat=True)[:2])
         query = query_string(_replace_q(data, found[0] if len(found) == 1 else ""))
         form = SearchForm(_replace_q(data, idnumbers.mask(data.get("q", ""))), steps)
-    page = _page(forms.only(*RESULT_FIELDS), data.get("page"))
+    page = result_page(forms.only(*RESULT_FIELDS), data.get("page"))
     queries.attach_cells(page.object_list, steps)
     context = {"batch": batch, "steps": steps, "search": form, "page": page, "query": query}
     if is_partial(request) and request.headers.get("HX-Target") == "results":
@@ -77,7 +77,7 @@ def batch(request, batch_id: int):
     return render(request, "desk/batch.html", context)
 
 
-def _page(forms, number):
+def result_page(forms, number):
     """The requested page; on the first page one extra row tells whether a COUNT is needed.
 
     Most desk searches (one 学号, one name) fit on the first page, where the row count is
