@@ -158,11 +158,9 @@ def attach_cells(forms: list[Form], steps: list[Step]) -> list[Form]:
 
 def form_detail(form_id: int, base: QuerySet[Form]) -> Form | None:
     """One form from an already-scoped queryset, with student, batch, records and steps."""
-    return (
-        with_records(base.select_related("student", "batch", "batch__category", "college"))
-        .filter(pk=form_id)
-        .first()
-    )
+    forms = with_records(base.select_related("student", "batch", "batch__category", "college"))
+    # The id is unique: no ORDER BY/LIMIT as .first() would add.
+    return next(iter(forms.filter(pk=form_id)), None)
 
 
 @dataclass
