@@ -97,6 +97,14 @@ class Desk:
     read: Q  # the forms of the batch they may read (as read_q)
     grants: list[Grant] | None = None  # their grants in force here; None for the office
 
+    @property
+    def colleges(self) -> list[int] | None:
+        """The colleges their reading scope is limited to; None when it is not (the whole
+        school, or their own students wherever those study). The search panel offers these."""
+        if self.grants is None or any(g.scope != Scope.COLLEGE for g in self.grants):
+            return None
+        return sorted({g.college_id for g in self.grants})
+
     def handle(self, step: Step | int) -> Q:
         """handle_q for one of these steps, from the grants already read."""
         if self.grants is None:

@@ -42,9 +42,13 @@ class SearchForm(forms.Form):
     )
     completed = forms.ChoiceField(label="办结情况", required=False, choices=COMPLETION)
 
-    def __init__(self, data, steps):
+    def __init__(self, data, steps, colleges=None):
+        """colleges: the ids the person reaches (scope.Desk.colleges), or None for any."""
         super().__init__(data)
         self.steps = steps
+        self.colleges = colleges
+        if colleges is not None:
+            self.fields["college"].queryset = College.objects.filter(id__in=colleges).order_by("code")
         for step in steps:
             self.fields[f"s{step.id}"] = forms.ChoiceField(
                 label=f"“{step.title}”状态", required=False, choices=[*ANY, *State.choices]
@@ -74,6 +78,8 @@ class SearchForm(forms.Form):
         """The advanced panel's markup. Unchanged filters (most searches leave them empty) give
         the same markup, drawn once per process for each set of steps, colleges and values."""
         colleges = college_choices()
+        if self.colleges is not None:
+            colleges = tuple(c for c in colleges if c[0] in self.colleges)
         names = [name for name in self.fields if name != "q"]
         if any(name in self.errors for name in names):
             return render_to_string("desk/_panel.html", {"fields": self.panel(colleges)})

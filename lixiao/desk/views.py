@@ -51,7 +51,7 @@ def home(request):
 
 
 def _search(request, desk, data):
-    form = SearchForm(data, desk.steps)
+    form = SearchForm(data, desk.steps, desk.colleges)
     forms = queries.search(request.user, desk.batch, form.filters(), read=desk.read)
     return form, forms
 
@@ -68,7 +68,7 @@ def batch(request, batch_id: int):
     if queries.is_id_number(form.filters().q):
         found = list(forms.values_list("student__student_number", flat=True)[:2])
         query = query_string(_replace_q(data, found[0] if len(found) == 1 else ""))
-        form = SearchForm(_replace_q(data, idnumbers.mask(data.get("q", ""))), steps)
+        form = SearchForm(_replace_q(data, idnumbers.mask(data.get("q", ""))), steps, desk.colleges)
     page = result_page(forms.only(*RESULT_FIELDS), data.get("page"))
     queries.attach_cells(page.object_list, steps)
     context = {"batch": batch, "steps": steps, "search": form, "page": page, "query": query}

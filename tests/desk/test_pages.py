@@ -273,3 +273,19 @@ def test_college_filter_lists_a_new_or_renamed_college_at_once(uni, as_user):
     college.save()
     page = client.get(desk_url(uni.batch)).content.decode()
     assert "更名学院" in page and "新设学院" not in page
+
+
+def test_college_filter_offers_only_the_colleges_a_counselor_reaches(uni, as_user):
+    def options(user):
+        page = as_user(user).get(desk_url(uni.batch))
+        html = page.content.decode()
+        select = html[html.index('id="id_college"') : html.index("</select>", html.index('id="id_college"'))]
+        return select
+
+    mine = options(uni.counselor_cs)
+    assert "计算机与信息科学学院" in mine and "文学院" not in mine
+    everyone = options(uni.dorm)  # a school-wide department handler
+    assert "计算机与信息科学学院" in everyone and "文学院" in everyone
+    # Asking for another college by URL is refused as a filter, and shows nobody from it.
+    page = as_user(uni.counselor_cs).get(desk_url(uni.batch), {"college": uni.lit.id})
+    assert "2022000003" not in page.content.decode()
