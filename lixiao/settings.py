@@ -156,6 +156,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 # An initial password (last 6 of the ID number) is weak by nature: it expires unused.
 LIXIAO_INITIAL_PASSWORD_DAYS = env.integer("LIXIAO_INITIAL_PASSWORD_DAYS", 30)
+# How long a student's 离校码 (counter QR code) stays valid after it is shown.
+LIXIAO_COUNTER_CODE_MINUTES = env.integer("LIXIAO_COUNTER_CODE_MINUTES", 10)
 
 # Lockout on username + client address: campus NAT puts thousands behind one address,
 # so an address alone must never lock everybody out.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lixiao.desk import bulk, change_requests, delegation, imports, objections, views
+from lixiao.desk import bulk, change_requests, counter, delegation, imports, objections, views
 
 app_name = "desk"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("delegate/", delegation.delegate, name="delegate"),
     path("delegate/<int:pk>/revoke/", delegation.delegate_revoke, name="delegate_revoke"),
     path("change-requests/", change_requests.change_requests, name="change_requests"),
+    path("code/<str:token>/", counter.scan, name="code"),
     path("b/<int:batch_id>/", views.batch, name="batch"),
     path("b/<int:batch_id>/export.xlsx", views.export, name="export"),
     path("b/<int:batch_id>/stats/", views.stats, name="stats"),

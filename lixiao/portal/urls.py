@@ -2,7 +2,7 @@ import os
 
 from django.urls import path
 
-from lixiao.portal import certificate, objections, survey, views
+from lixiao.portal import certificate, counter, objections, survey, views
 
 app_name = "portal"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("steps/<int:record_id>/message/", objections.message, name="message"),
     path("messages/<int:objection_id>/attachment/", objections.attachment, name="attachment"),
     path("certificate/<int:batch_id>/", certificate.certificate, name="certificate"),
+    path("code/<int:form_id>/", counter.code, name="counter_code"),
 ]
 if os.environ.get("LIXIAO_BENCH") == "1":
     # bench/http.py's baseline page: never routed in a normal deployment.

@@ -1,0 +1,49 @@
+"""Counter mode: a scanned 离校码 opens that student's form, when it is within the handler's scope."""
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from lixiao.clearance import counter
+from lixiao.clearance.models import Form, Record, State
+from lixiao.desk.access import desk_for, desk_required
+
+
+def _refused(request, message: str, status: int):
+    return render(request, "desk/counter_refused.html", {"message": message}, status=status)
+
+
+@desk_required
+def scan(request, token: str):
+    try:
+        form_id = counter.read(token)
+    except counter.Expired:
+        return _refused(
+            request,
+            f"该离校码已过期（有效 {counter.minutes()} 分钟）。请学生刷新离校码页面后重新出示。",
+            410,
+        )
+    batch_id = (
+        Form.objects.filter(pk=form_id).values_list("batch_id", flat=True).first()
+        if form_id is not None
+        else None
+    )
+    if batch_id is None:
+        return _refused(request, "无法识别的离校码。请学生在“我的离校单”中重新打开离校码。", 404)
+    # Outside the person's scope: the same answer whether the form exists or not.
+    outside = "该学生不在您的办理范围内。请学生到负责其院系或环节的窗口办理。"
+    try:
+        desk = desk_for(request, batch_id)
+    except PermissionDenied:
+        return _refused(request, outside, 404)
+    if not Form.objects.filter(desk.read, pk=form_id).exists():
+        return _refused(request, outside, 404)
+    # Straight to the first of my steps still pending there: one tap to pass it.
+    pending = (
+        Record.objects.filter(form_id=form_id, step__in=desk.steps, state=State.PENDING)
+        .order_by("step__order", "step_id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    anchor = f"#record-{pending}" if pending else ""
+    return redirect(reverse("desk:form", args=[batch_id, form_id]) + anchor)
