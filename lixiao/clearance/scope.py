@@ -66,6 +66,15 @@ def _union(grants) -> Q:
     return q if q is not None else NOTHING
 
 
+def grant_reaches(grant: Grant, college_id: int, counselor_id: int | None) -> bool:
+    """_union's rule for one grant and one form already in memory (the writer's notices)."""
+    if grant.scope == Scope.SCHOOL:
+        return True
+    if grant.scope == Scope.COLLEGE:
+        return grant.college_id == college_id
+    return counselor_id == grant.user_id
+
+
 def is_office(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.is_office)
 

@@ -261,3 +261,17 @@ def test_result_page_runs_the_same_queries_for_3_or_30_forms(uni, persona):
     assert all(len(steps) == 6 for _n, _c, steps in large)
     assert len(many.captured_queries) == len(few.captured_queries)
     assert len(many.captured_queries) <= 4
+
+
+def test_grant_reaches_in_memory_agrees_with_the_gates_filter(uni, my_students):
+    """The writer's notices pick recipients in memory; they must match scope's SQL filter."""
+    from lixiao.clearance import scope
+    from lixiao.clearance.models import Form, Grant
+
+    forms = list(Form.objects.filter(batch=uni.batch).values_list("id", "college_id", "counselor_id"))
+    for grant in Grant.objects.filter(batch=uni.batch):
+        in_sql = set(
+            Form.objects.filter(scope.Q(batch=uni.batch) & scope._union([grant])).values_list("id", flat=True)
+        )
+        in_memory = {fid for fid, college, counselor in forms if scope.grant_reaches(grant, college, counselor)}
+        assert in_memory == in_sql, grant

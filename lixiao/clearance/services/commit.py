@@ -221,11 +221,7 @@ def _notify_final_handlers(batch, by_id, forms, cascaded, why) -> None:
             continue  # an expired grant's holder no longer handles the step
         for form_id, _change in cascaded:
             college_id, counselor_id, _ = forms[form_id]
-            if (
-                grant.scope == "school"
-                or (grant.scope == "college" and grant.college_id == college_id)
-                or (grant.scope == "mine" and counselor_id == grant.user_id)
-            ):
+            if scope.grant_reaches(grant, college_id, counselor_id):
                 recipients[grant.user_id].add(form_id)
     title = f"“{by_id[final_id].title}”退回未办理"
     for user_id, form_ids in recipients.items():
