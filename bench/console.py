@@ -44,11 +44,12 @@ def child(n: int) -> dict:
     django.setup()
     import xlsxwriter
     from django.core.management import call_command
+    from django.db import connection
     from django.test import Client
     from django.urls import reverse
 
     from bench import world
-    from lixiao.clearance import services
+    from lixiao.clearance import bulkdb, services
     from lixiao.clearance.models import Form, Source, State
     from lixiao.console import importers
     from lixiao.console.views.supervision import dashboard
@@ -125,6 +126,11 @@ def child(n: int) -> dict:
             actor, w.batch, step, [services.Item(fid, State.PASSED) for fid in first]
         )
 
+    if bulkdb.is_postgres():
+        # Autovacuum would analyse the imported rows within a minute; do it now, as the other
+        # benches do, so the dashboard is timed on settled plans.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     w.office.uses_initial_password = False  # the account gate would send it to the password page
     w.office.save(update_fields=["uses_initial_password"])
     query_times = [_once(lambda: dashboard(w.batch, w.office)) for _ in range(5)]
