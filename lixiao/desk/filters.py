@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from django import forms
 from django.http import QueryDict
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -84,7 +85,8 @@ class SearchForm(forms.Form):
         if any(name in self.errors for name in names):
             return render_to_string("desk/_panel.html", {"fields": self.panel(colleges)})
         values = tuple((name, self.data.get(name, "") or "") for name in names)
-        return _panel_markup(tuple((s.id, s.title) for s in self.steps), colleges, values)
+        steps = tuple((s.id, s.title) for s in self.steps)
+        return _panel_markup(steps, colleges, values, translation.get_language())
 
     def panel(self, colleges=None) -> list[dict]:
         """The advanced fields as plain data: the template draws them without Django's widget
@@ -121,7 +123,8 @@ class SearchForm(forms.Form):
 
 
 @lru_cache(maxsize=256)
-def _panel_markup(steps: tuple, colleges: tuple, values: tuple) -> str:
+def _panel_markup(steps: tuple, colleges: tuple, values: tuple, language: str) -> str:
+    """language: part of the key only (labels are drawn in the request's language)."""
     form = SearchForm(dict(values), [SimpleNamespace(id=sid, title=title) for sid, title in steps])
     return render_to_string("desk/_panel.html", {"fields": form.panel(colleges)})
 
@@ -133,14 +136,17 @@ def _options(choices, value: str) -> str:
             f'<option value="{v}" selected>{label}</option>'
             if raw == value
             else f'<option value="{v}">{label}</option>'
-            for raw, v, label in _escaped(tuple(choices))
+            for raw, v, label in _escaped(tuple((v, str(label)) for v, label in choices))
         )
     )
 
 
 @lru_cache(maxsize=64)
 def _escaped(choices: tuple) -> tuple:
-    """(raw value, escaped value, escaped label) per choice; the fixed lists are escaped once."""
+    """(raw value, escaped value, escaped label) per choice; the fixed lists are escaped once.
+
+    Labels arrive as plain strings in the request's language, so each language has its own entry.
+    """
     return tuple((str(v), escape(v), escape(label)) for v, label in choices)
 
 
