@@ -3,21 +3,25 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from lixiao.accounts import passwords
 
 
 class LoginForm(AuthenticationForm):
     error_messages = {
-        "invalid_login": "学号/职工号或密码不正确。初始密码为身份证件号后 6 位（末位 X 请大写）。",
-        "inactive": "该账号已停用，请联系学生离校工作主管部门。",
-        "initial_expired": "初始密码已过期，请联系学生离校工作主管部门重置密码。",
+        "invalid_login": _(
+            "学号/职工号或密码不正确。初始密码为身份证件号后 6 位（末位 X 请大写）。"
+        ),
+        "inactive": _("该账号已停用，请联系学生离校工作主管部门。"),
+        "initial_expired": _("初始密码已过期，请联系学生离校工作主管部门重置密码。"),
     }
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
-        self.fields["username"].label = "学号/职工号"
-        self.fields["password"].label = "密码"
+        self.fields["username"].label = gettext("学号/职工号")
+        self.fields["password"].label = gettext("密码")
 
     def clean(self):
         try:
@@ -32,13 +36,14 @@ class LoginForm(AuthenticationForm):
 
 class PasswordChangeForm(forms.Form):
     current = forms.CharField(
-        label="当前密码", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("当前密码"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
     new1 = forms.CharField(
-        label="新密码", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("新密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
     new2 = forms.CharField(
-        label="再次输入新密码", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("再次输入新密码"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def __init__(self, user, *args, **kwargs):
@@ -48,7 +53,7 @@ class PasswordChangeForm(forms.Form):
 
     def clean_current(self):
         if not passwords.check_current(self.user, self.cleaned_data["current"]):
-            raise forms.ValidationError("当前密码不正确。")
+            raise forms.ValidationError(gettext("当前密码不正确。"))
         return self.cleaned_data["current"]
 
     def clean(self):
@@ -56,9 +61,9 @@ class PasswordChangeForm(forms.Form):
         new1, new2 = data.get("new1"), data.get("new2")
         if new1 and new2:
             if new1 != new2:
-                self.add_error("new2", "两次输入的新密码不一致。")
+                self.add_error("new2", gettext("两次输入的新密码不一致。"))
             elif data.get("current") == new1:
-                self.add_error("new1", "新密码不能与当前密码相同。")
+                self.add_error("new1", gettext("新密码不能与当前密码相同。"))
             else:
                 try:
                     password_validation.validate_password(new1, self.user)

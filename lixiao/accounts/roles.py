@@ -4,16 +4,17 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 from lixiao.clearance import scope
 from lixiao.clearance.queries import roles_of
 
 LABELS = {
-    "student": "毕业生",
-    "department": "学校离校办理人员",
-    "counselor": "院系辅导员",
-    "office": "管理员",
-    "auditor": "审计管理员",
+    "student": _("毕业生"),
+    "department": _("学校离校办理人员"),
+    "counselor": _("院系辅导员"),
+    "office": _("管理员"),
+    "auditor": _("审计管理员"),
 }
 HOMES = {
     "student": "portal:home",

@@ -6,6 +6,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from lixiao.accounts import passwords
 from lixiao.accounts import roles as role_mod
@@ -31,7 +32,7 @@ def password_change(request):
     if request.method == "POST" and form.is_valid():
         passwords.set_new(request.user, form.cleaned_data["new1"])
         update_session_auth_hash(request, request.user)
-        messages.success(request, "密码已修改。")
+        messages.success(request, _("密码已修改。"))
         return redirect("accounts:home")
     return render(
         request,
@@ -59,7 +60,7 @@ def choose_role(request):
         if role in roles:
             request.session[role_mod.SESSION_KEY] = role
             return redirect(role_mod.HOMES[role])
-        messages.error(request, "请选择您拥有的身份。")
+        messages.error(request, _("请选择您拥有的身份。"))
     return render(
         request, "accounts/role.html", {"choices": [(r, role_mod.LABELS[r]) for r in roles]}
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import AuthorizationError
 from ninja.responses import Status
@@ -34,7 +35,7 @@ class DeskSession(SessionAuth):
         if not user.is_authenticated:
             return None  # 401
         if not DESK_ROLES & set(roles_of(user)):
-            raise AuthorizationError(message="您没有现场办理的权限")  # 403, as the pages
+            raise AuthorizationError(message=_("您没有现场办理的权限"))  # 403, as the pages
         return user
 
 

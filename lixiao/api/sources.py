@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.security import HttpBearer
 
@@ -113,29 +114,34 @@ def push_rows(request, code: str):
     source = request.auth
     if _over_rate(source):
         return _refuse(
-            429, f"推送过于频繁：每分钟最多 {settings.LIXIAO_PUSH_PER_MINUTE} 次，请稍后重试"
+            429,
+            _("推送过于频繁：每分钟最多 %(limit)s 次，请稍后重试")
+            % {"limit": settings.LIXIAO_PUSH_PER_MINUTE},
         )
     try:
         payload = json.loads(request.body or b"null")
     except RequestDataTooBig:
-        return _refuse(413, "请求体过大：请分多次推送，每次不超过 10,000 行")
+        return _refuse(413, _("请求体过大：请分多次推送，每次不超过 10,000 行"))
     except (ValueError, UnicodeDecodeError):
-        return _refuse(422, "请求体不是合法的 JSON", errors=[])
+        return _refuse(422, _("请求体不是合法的 JSON"), errors=[])
     if not isinstance(payload, dict) or not isinstance(payload.get("rows"), list):
-        return _refuse(422, '请求体须为 {"mode": "upsert"|"replace", "rows": [...]}', errors=[])
+        return _refuse(
+            422, _('请求体须为 {"mode": "upsert"|"replace", "rows": [...]}'), errors=[]
+        )
     mode = payload.get("mode", "upsert")
     if mode not in ("upsert", "replace"):
-        return _refuse(422, "mode 只能是 upsert 或 replace", errors=[])
+        return _refuse(422, _("mode 只能是 upsert 或 replace"), errors=[])
     if len(payload["rows"]) > source_rows.MAX_ROWS:
         return _refuse(
             413,
-            f"一次最多推送 {source_rows.MAX_ROWS} 行，本次 {len(payload['rows'])} 行：请分批推送",
+            _("一次最多推送 %(max)s 行，本次 %(count)s 行：请分批推送")
+            % {"max": source_rows.MAX_ROWS, "count": len(payload["rows"])},
         )
     rows, errors = source_rows.check_rows(payload["rows"])
     if errors:
         return _refuse(
             422,
-            f"{len(errors)} 行数据有误，本次未写入任何数据",
+            _("%(count)s 行数据有误，本次未写入任何数据") % {"count": len(errors)},
             errors=errors[:1000],
             error_count=len(errors),
         )

@@ -5,56 +5,58 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lixiao.directory.models import StudentType
 
 
 class CompletionRule(models.TextChoices):
-    REQUIRED = "required", "办结必办即完成"
-    ALL = "all", "办结全部即完成"
+    REQUIRED = "required", _("办结必办即完成")
+    ALL = "all", _("办结全部即完成")
 
 
 class OwnerType(models.TextChoices):
-    DEPARTMENT = "department", "学校部门"
-    COLLEGE = "college", "院系"
+    DEPARTMENT = "department", _("学校部门")
+    COLLEGE = "college", _("院系")
 
 
 class Precedence(models.TextChoices):
-    SOURCE = "source", "以集成表为准（同步可双向改变）"
-    MANUAL_WINS = "manual_wins", "人工优先（人工通过不被同步撤销）"
+    SOURCE = "source", _("以集成表为准（同步可双向改变）")
+    MANUAL_WINS = "manual_wins", _("人工优先（人工通过不被同步撤销）")
 
 
 class State(models.TextChoices):
-    NOT_REQUIRED = "not_required", "无需办理"
-    PENDING = "pending", "未办理"
-    PASSED = "passed", "已办理"
+    NOT_REQUIRED = "not_required", _("无需办理")
+    PENDING = "pending", _("未办理")
+    PASSED = "passed", _("已办理")
 
 
 class Source(models.TextChoices):
-    DESK = "desk", "现场办理"
-    BULK = "bulk", "批量办理"
-    IMPORT = "import", "导入"
-    API = "api", "接口"
-    SYNC = "sync", "数据同步"
-    CASCADE = "cascade", "联动"
-    ADMIN = "admin", "管理员"
-    SURVEY = "survey", "调查问卷"
-    ROSTER = "roster", "名单导入"
+    DESK = "desk", _("现场办理")
+    BULK = "bulk", _("批量办理")
+    IMPORT = "import", _("导入")
+    API = "api", _("接口")
+    SYNC = "sync", _("数据同步")
+    CASCADE = "cascade", _("联动")
+    ADMIN = "admin", _("管理员")
+    SURVEY = "survey", _("调查问卷")
+    ROSTER = "roster", _("名单导入")
 
 
 class Scope(models.TextChoices):
-    SCHOOL = "school", "全校"
-    COLLEGE = "college", "本院系"
-    MINE = "mine", "我的学生"
+    SCHOOL = "school", _("全校")
+    COLLEGE = "college", _("本院系")
+    MINE = "mine", _("我的学生")
 
 
 class Category(models.Model):
-    name = models.CharField("类别名称", max_length=64, unique=True)
+    name = models.CharField(_("类别名称"), max_length=64, unique=True)
     completion_rule = models.CharField(
-        "办结规则", max_length=16, choices=CompletionRule.choices, default=CompletionRule.REQUIRED
+        _("办结规则"), max_length=16, choices=CompletionRule.choices, default=CompletionRule.REQUIRED
     )
-    survey_enabled = models.BooleanField("学生服务：调查问卷", default=False)
-    change_deadline = models.DateField("环节变更申请截止日期", null=True, blank=True)
+    survey_enabled = models.BooleanField(_("学生服务：调查问卷"), default=False)
+    change_deadline = models.DateField(_("环节变更申请截止日期"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Moved on by lixiao.portal.invalidation whenever what students see of the category changes
     # (steps, survey questions, departments, sources): part of the portal's page-cache key.
@@ -62,7 +64,7 @@ class Category(models.Model):
 
     class Meta:
         ordering = ["id"]
-        verbose_name = verbose_name_plural = "离校类别"
+        verbose_name = verbose_name_plural = _("离校类别")
 
     def __str__(self):
         return self.name
@@ -70,33 +72,33 @@ class Category(models.Model):
 
 class Step(models.Model):
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="steps")
-    title = models.CharField("环节标题", max_length=64)
-    owner_type = models.CharField("环节类型", max_length=16, choices=OwnerType.choices)
+    title = models.CharField(_("环节标题"), max_length=64)
+    owner_type = models.CharField(_("环节类型"), max_length=16, choices=OwnerType.choices)
     department = models.ForeignKey(
         "directory.Department", on_delete=models.PROTECT, null=True, blank=True, related_name="steps"
     )
-    required = models.BooleanField("是否必办", default=True)
-    automatic = models.BooleanField("自动办理", default=False)
+    required = models.BooleanField(_("是否必办"), default=True)
+    automatic = models.BooleanField(_("自动办理"), default=False)
     source = models.ForeignKey(
         "integrations.IntegrationSource", on_delete=models.PROTECT, null=True, blank=True,
         related_name="steps",
     )
     precedence = models.CharField(
-        "人工与同步的优先", max_length=16, choices=Precedence.choices, default=Precedence.SOURCE
+        _("人工与同步的优先"), max_length=16, choices=Precedence.choices, default=Precedence.SOURCE
     )
-    is_final = models.BooleanField("最终环节（院系离校）", default=False)
+    is_final = models.BooleanField(_("最终环节（院系离校）"), default=False)
     # [{"attr": "political_status", "op": "in", "values": ["中共党员", "中共预备党员"]}, …]: all must hold.
-    condition = models.JSONField("适用条件", default=list, blank=True)
-    instructions = models.TextField("办理说明", blank=True)
-    contact = models.CharField("联系方式", max_length=128, blank=True)
-    order = models.PositiveIntegerField("顺序", default=0)
-    deadline = models.DateField("办理截止日期", null=True, blank=True)
+    condition = models.JSONField(_("适用条件"), default=list, blank=True)
+    instructions = models.TextField(_("办理说明"), blank=True)
+    contact = models.CharField(_("联系方式"), max_length=128, blank=True)
+    order = models.PositiveIntegerField(_("顺序"), default=0)
+    deadline = models.DateField(_("办理截止日期"), null=True, blank=True)
     # Passed through the writer (source "survey") when the student submits the category's survey.
-    survey_bound = models.BooleanField("提交问卷即通过", default=False)
+    survey_bound = models.BooleanField(_("提交问卷即通过"), default=False)
 
     class Meta:
         ordering = ["category", "order", "id"]
-        verbose_name = verbose_name_plural = "环节"
+        verbose_name = verbose_name_plural = _("环节")
         constraints = [
             models.UniqueConstraint(
                 fields=["category"], condition=Q(is_final=True), name="one_final_step_per_category"
@@ -113,19 +115,19 @@ class Step(models.Model):
 
 
 class Batch(models.Model):
-    name = models.CharField("批次名称", max_length=64)
-    academic_year = models.CharField("学年", max_length=9, help_text="例如 2025-2026")
-    student_type = models.CharField("学生类别", max_length=8, choices=StudentType.choices, blank=True)
+    name = models.CharField(_("批次名称"), max_length=64)
+    academic_year = models.CharField(_("学年"), max_length=9, help_text=_("例如 2025-2026"))
+    student_type = models.CharField(_("学生类别"), max_length=8, choices=StudentType.choices, blank=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="batches")
-    opens_at = models.DateTimeField("服务开始时间")
-    closes_at = models.DateTimeField("服务结束时间")
-    description = models.TextField("描述", blank=True)
-    enabled = models.BooleanField("是否使用", default=True)
+    opens_at = models.DateTimeField(_("服务开始时间"))
+    closes_at = models.DateTimeField(_("服务结束时间"))
+    description = models.TextField(_("描述"), blank=True)
+    enabled = models.BooleanField(_("是否使用"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-opens_at", "-id"]
-        verbose_name = verbose_name_plural = "离校批次"
+        verbose_name = verbose_name_plural = _("离校批次")
         constraints = [
             models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="window_ends_after_start")
         ]
@@ -149,20 +151,20 @@ class Grant(models.Model):
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, null=True, blank=True, related_name="grants")
     step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="grants")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grants")
-    scope = models.CharField("范围", max_length=16, choices=Scope.choices)
+    scope = models.CharField(_("范围"), max_length=16, choices=Scope.choices)
     college = models.ForeignKey(
         "directory.College", on_delete=models.PROTECT, null=True, blank=True, related_name="grants"
     )
-    starts_on = models.DateField("生效日期", null=True, blank=True)
-    ends_on = models.DateField("截止日期", null=True, blank=True)
-    is_lead = models.BooleanField("可向本院系人员再授权", default=False)
+    starts_on = models.DateField(_("生效日期"), null=True, blank=True)
+    ends_on = models.DateField(pgettext_lazy("grant", "截止日期"), null=True, blank=True)
+    is_lead = models.BooleanField(_("可向本院系人员再授权"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = verbose_name_plural = "人员授权"
+        verbose_name = verbose_name_plural = _("人员授权")
         indexes = [models.Index(fields=["user", "batch"])]
         constraints = [
             models.CheckConstraint(
@@ -195,7 +197,7 @@ class Form(models.Model):
     counselor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="counselled_forms"
     )
-    completed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Moved on, in the same transaction, by every write the student's page shows (records,
     # reasons, objections, survey, student attributes): part of the portal's page-cache key.
@@ -203,7 +205,7 @@ class Form(models.Model):
     changed_at = models.DateTimeField(default=timezone.now, db_default=Now())
 
     class Meta:
-        verbose_name = verbose_name_plural = "离校单"
+        verbose_name = verbose_name_plural = _("离校单")
         constraints = [models.UniqueConstraint(fields=["batch", "student"], name="one_form_per_batch_student")]
         indexes = [
             models.Index(fields=["batch", "college"]),
@@ -227,17 +229,17 @@ class Record(models.Model):
 
     form = models.ForeignKey(Form, on_delete=models.PROTECT, related_name="records")
     step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="records")
-    state = models.CharField("状态", max_length=16, choices=State.choices)
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    handled_at = models.DateTimeField("办理时间", null=True, blank=True)
-    note = models.CharField("备注", max_length=255, blank=True)
-    source = models.CharField("来源", max_length=16, choices=Source.choices, blank=True)
-    reason = models.CharField("集成表说明", max_length=255, blank=True)
+    handled_at = models.DateTimeField(_("办理时间"), null=True, blank=True)
+    note = models.CharField(_("备注"), max_length=255, blank=True)
+    source = models.CharField(_("来源"), max_length=16, choices=Source.choices, blank=True)
+    reason = models.CharField(_("集成表说明"), max_length=255, blank=True)
 
     class Meta:
-        verbose_name = verbose_name_plural = "环节状态"
+        verbose_name = verbose_name_plural = _("环节状态")
         constraints = [models.UniqueConstraint(fields=["form", "step"], name="one_record_per_form_step")]
         indexes = [models.Index(fields=["step", "state"])]
 
@@ -266,7 +268,7 @@ class Event(models.Model):
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        verbose_name = verbose_name_plural = "审计日志"
+        verbose_name = verbose_name_plural = _("审计日志")
         indexes = [
             models.Index(fields=["form", "at"]),
             models.Index(fields=["actor", "at"]),

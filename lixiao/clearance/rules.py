@@ -3,17 +3,26 @@
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+
 NOT_REQUIRED, PENDING, PASSED = "not_required", "pending", "passed"
 
+# Keys are what conditions store; values are display labels (lazy: shown in the reader's language).
 CONDITION_ATTRIBUTES = {
-    "student_type": "学生类别",
-    "political_status": "政治面貌",
-    "college": "院系代码",
-    "major": "专业",
-    "gender": "性别",
-    "dormitory": "宿舍",
+    "student_type": gettext_lazy("学生类别"),
+    "political_status": gettext_lazy("政治面貌"),
+    "college": gettext_lazy("院系代码"),
+    "major": gettext_lazy("专业"),
+    "gender": gettext_lazy("性别"),
+    "dormitory": gettext_lazy("宿舍"),
 }
-OPERATORS = {"eq": "等于", "in": "属于", "not_in": "不属于"}
+OPERATORS = {"eq": gettext_lazy("等于"), "in": gettext_lazy("属于"), "not_in": gettext_lazy("不属于")}
+
+
+def join_names(names) -> str:
+    """Names (step titles, values: data, never translated) as a list in the active language."""
+    return pgettext("list separator", "、").join(names)
 
 
 class ConditionError(ValueError):
@@ -22,17 +31,19 @@ class ConditionError(ValueError):
 
 def validate_condition(condition: list) -> None:
     if not isinstance(condition, list):
-        raise ConditionError("适用条件应为条件列表")
+        raise ConditionError(_("适用条件应为条件列表"))
     for clause in condition:
         if not isinstance(clause, dict):
-            raise ConditionError("每个适用条件应包含 attr、op、values")
+            raise ConditionError(_("每个适用条件应包含 attr、op、values"))
         if clause.get("attr") not in CONDITION_ATTRIBUTES:
-            raise ConditionError(f"未知的学生属性：{clause.get('attr')!r}")
+            raise ConditionError(_("未知的学生属性：%(attr)s") % {"attr": repr(clause.get("attr"))})
         if clause.get("op") not in OPERATORS:
-            raise ConditionError(f"未知的运算：{clause.get('op')!r}（可用：等于、属于、不属于）")
+            raise ConditionError(
+                _("未知的运算：%(op)s（可用：等于、属于、不属于）") % {"op": repr(clause.get("op"))}
+            )
         values = clause.get("values")
         if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
-            raise ConditionError("适用条件的取值应为非空的文字列表")
+            raise ConditionError(_("适用条件的取值应为非空的文字列表"))
 
 
 def applies(condition: Sequence[Mapping], attributes: Mapping[str, str]) -> bool:
@@ -54,13 +65,18 @@ def describe(condition: Sequence[Mapping]) -> str:
     """The condition in words, e.g. for a grey step: why it does not apply."""
     parts = []
     for clause in condition:
-        name = CONDITION_ATTRIBUTES.get(clause["attr"], clause["attr"])
-        values = "、".join(clause["values"])
+        words = {
+            "attribute": CONDITION_ATTRIBUTES.get(clause["attr"], clause["attr"]),
+            # The values are data (中共党员 …): joined, never translated.
+            "values": pgettext("condition values", "、").join(clause["values"]),
+        }
         if clause["op"] == "not_in":
-            parts.append(f"{name}不为 {values}")
+            parts.append(_("%(attribute)s不为 %(values)s") % words)
         else:
-            parts.append(f"{name}为 {values}")
-    return "仅适用于" + "且".join(parts) + "的学生" if parts else ""
+            parts.append(_("%(attribute)s为 %(values)s") % words)
+    if not parts:
+        return ""
+    return _("仅适用于%(conditions)s的学生") % {"conditions": pgettext("condition clauses", "且").join(parts)}
 
 
 def initial_state(condition: Sequence[Mapping], attributes: Mapping[str, str]) -> str:
@@ -121,16 +137,18 @@ def plan_change(steps: Sequence[StepInfo], states: Mapping[int, str], step_id: i
     step = by_id[step_id]
     current = states[step_id]
     if to_state not in (PENDING, PASSED):
-        raise Refused("只能办理通过或撤销", "bad_state")
+        raise Refused(_("只能办理通过或撤销"), "bad_state")
     if current == NOT_REQUIRED:
-        raise Refused(f"“{step.title}”对该学生无需办理", "not_applicable")
+        raise Refused(_("“%(step)s”对该学生无需办理") % {"step": step.title}, "not_applicable")
     if current == to_state:
         return []
     if to_state == PASSED and step.is_final:
         blockers = gate_blockers(steps, states)
         if blockers:
-            names = "、".join(b.title for b in blockers)
-            raise Refused(f"“{step.title}”须在其他必办环节全部通过后办理，尚未通过：{names}", "gate", blockers)
+            message = _("“%(step)s”须在其他必办环节全部通过后办理，尚未通过：%(pending)s") % {
+                "step": step.title, "pending": join_names(b.title for b in blockers),
+            }
+            raise Refused(message, "gate", blockers)
     changes = [Change(step_id, current, to_state)]
     final = final_step(steps)
     if to_state == PENDING and final and final.id != step_id and step.required and states[final.id] == PASSED:

@@ -3,6 +3,7 @@
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from lixiao.accounts.network import client_ip
 from lixiao.accounts.roles import available, role_required
@@ -18,7 +19,7 @@ def office_view(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if request.method not in SAFE_METHODS and "office" not in available(request):
-            raise PermissionDenied("审计管理员只能查看，不能修改配置。")
+            raise PermissionDenied(_("审计管理员只能查看，不能修改配置。"))
         return view(request, *args, **kwargs)
 
     return wrapped

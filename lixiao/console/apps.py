@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ConsoleConfig(AppConfig):
     name = "lixiao.console"
-    verbose_name = "管理员"
+    verbose_name = _("管理员")

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 
 from lixiao.accounts.network import client_ip
 from lixiao.accounts.roles import grants, role_required
@@ -9,7 +10,9 @@ from lixiao.clearance import scope, services
 from lixiao.clearance.models import Batch, Step
 
 desk_required = role_required("department", "counselor", "office")
-NO_GRANT = "您在该批次没有办理授权。请联系学生离校工作主管部门或本院系负责人为您授权。"
+NO_GRANT = gettext_lazy(
+    "您在该批次没有办理授权。请联系学生离校工作主管部门或本院系负责人为您授权。"
+)
 
 
 def batch_for(user, batch_id: int, *, with_category: bool = True) -> Batch:

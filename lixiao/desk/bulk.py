@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lixiao.clearance import queries, services
@@ -37,11 +38,11 @@ def bulk(request, batch_id: int):
     action = request.POST.get("action")
     back = reverse("desk:batch", args=[batch.id]) + "?" + request.POST.get("query", "")
     if action not in ("pass", "revoke"):
-        messages.error(request, "请选择“通过”或“撤销”。")
+        messages.error(request, _("请选择“通过”或“撤销”。"))
         return redirect(back)
     ids = _selected(request, batch, steps)
     if not ids:
-        messages.error(request, "请先勾选学生，或选择“全部符合条件的学生”。")
+        messages.error(request, _("请先勾选学生，或选择“全部符合条件的学生”。"))
         return redirect(back)
     to_state = State.PASSED if action == "pass" else State.PENDING
     note = request.POST.get("note", "").strip()[:255]

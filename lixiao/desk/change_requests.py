@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from lixiao.accounts.network import client_ip
 from lixiao.accounts.roles import role_required
@@ -38,7 +39,7 @@ def change_requests(request):
                     "category": change.category_id,
                 },
             )
-        messages.success(request, "申请已提交，请等待学生离校工作主管部门审核。")
+        messages.success(request, _("申请已提交，请等待学生离校工作主管部门审核。"))
         return redirect("desk:change_requests")
     mine = (
         ChangeRequest.objects.filter(requested_by=request.user)

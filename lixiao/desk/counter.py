@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from lixiao.clearance import counter
 from lixiao.clearance.models import Form, Record, State
@@ -20,7 +21,8 @@ def scan(request, token: str):
     except counter.Expired:
         return _refused(
             request,
-            f"该离校码已过期（有效 {counter.minutes()} 分钟）。请学生刷新离校码页面后重新出示。",
+            _("该离校码已过期（有效 %(minutes)s 分钟）。请学生刷新离校码页面后重新出示。")
+            % {"minutes": counter.minutes()},
             410,
         )
     batch_id = (
@@ -29,9 +31,11 @@ def scan(request, token: str):
         else None
     )
     if batch_id is None:
-        return _refused(request, "无法识别的离校码。请学生在“我的离校单”中重新打开离校码。", 404)
+        return _refused(
+            request, _("无法识别的离校码。请学生在“我的离校单”中重新打开离校码。"), 404
+        )
     # Outside the person's scope: the same answer whether the form exists or not.
-    outside = "该学生不在您的办理范围内。请学生到负责其院系或环节的窗口办理。"
+    outside = _("该学生不在您的办理范围内。请学生到负责其院系或环节的窗口办理。")
     try:
         desk = desk_for(request, batch_id)
     except PermissionDenied:

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from lixiao.accounts.network import client_ip
 from lixiao.accounts.roles import role_required
@@ -31,7 +32,7 @@ def _actor(request):
 def delegate(request):
     leads = _leads(request.user)
     if not leads.exists():
-        raise PermissionDenied("只有院系负责人可以向本院系人员授权。")
+        raise PermissionDenied(_("只有院系负责人可以向本院系人员授权。"))
     form = DelegationForm(request.POST or None, leads=leads)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -42,7 +43,11 @@ def delegate(request):
                 batch=grant.batch,
                 data={**describe(grant), "lead_grant": form.cleaned_data["lead"].id},
             )
-        messages.success(request, f"已授权 {grant.user} 办理“{grant.step.title}”，立即生效。")
+        messages.success(
+            request,
+            _("已授权 %(user)s 办理“%(step)s”，立即生效。")
+            % {"user": grant.user, "step": grant.step.title},
+        )
         return redirect("desk:delegate")
     delegated = (
         Grant.objects.filter(created_by=request.user, batch__in=leads.values("batch_id"))
@@ -72,5 +77,9 @@ def delegate_revoke(request, pk: int):
                 _actor(request), "desk.grant.revoked", batch=grant.batch, data=describe(grant)
             )
             grant.delete()
-        messages.success(request, f"已取消 {grant.user} 对“{grant.step.title}”的授权。")
+        messages.success(
+            request,
+            _("已取消 %(user)s 对“%(step)s”的授权。")
+            % {"user": grant.user, "step": grant.step.title},
+        )
     return redirect("desk:delegate")

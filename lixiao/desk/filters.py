@@ -9,14 +9,16 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from lixiao.clearance.models import State
 from lixiao.clearance.queries import Filters
 from lixiao.directory.choices import college_choices
 from lixiao.directory.models import POLITICAL_STATUSES, College, StudentType
 
-ANY = [("", "全部")]
-COMPLETION = [*ANY, ("yes", "已办结"), ("no", "未办结")]
+ANY = [("", gettext_lazy("全部"))]
+COMPLETION = [*ANY, ("yes", gettext_lazy("已办结")), ("no", gettext_lazy("未办结"))]
 FILTER_KEYS = (
     "q",
     "college",
@@ -29,19 +31,28 @@ FILTER_KEYS = (
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label="学号 / 姓名 / 身份证件号", required=False, max_length=64)
-    college = forms.ModelChoiceField(
-        College.objects.order_by("code"), label="院系", required=False, empty_label="全部"
+    q = forms.CharField(
+        label=gettext_lazy("学号 / 姓名 / 身份证件号"), required=False, max_length=64
     )
-    major = forms.CharField(label="专业", required=False, max_length=64)
-    class_name = forms.CharField(label="班级", required=False, max_length=64)
+    college = forms.ModelChoiceField(
+        College.objects.order_by("code"),
+        label=gettext_lazy("院系"),
+        required=False,
+        empty_label=gettext_lazy("全部"),
+    )
+    major = forms.CharField(label=gettext_lazy("专业"), required=False, max_length=64)
+    class_name = forms.CharField(label=gettext_lazy("班级"), required=False, max_length=64)
     student_type = forms.ChoiceField(
-        label="学生类别", required=False, choices=[*ANY, *StudentType.choices]
+        label=gettext_lazy("学生类别"), required=False, choices=[*ANY, *StudentType.choices]
     )
     political_status = forms.ChoiceField(
-        label="政治面貌", required=False, choices=[*ANY, *((p, p) for p in POLITICAL_STATUSES)]
+        label=gettext_lazy("政治面貌"),
+        required=False,
+        choices=[*ANY, *((p, p) for p in POLITICAL_STATUSES)],
     )
-    completed = forms.ChoiceField(label="办结情况", required=False, choices=COMPLETION)
+    completed = forms.ChoiceField(
+        label=gettext_lazy("办结情况"), required=False, choices=COMPLETION
+    )
 
     def __init__(self, data, steps, colleges=None):
         """colleges: the ids the person reaches (scope.Desk.colleges), or None for any."""
@@ -52,7 +63,9 @@ class SearchForm(forms.Form):
             self.fields["college"].queryset = College.objects.filter(id__in=colleges).order_by("code")
         for step in steps:
             self.fields[f"s{step.id}"] = forms.ChoiceField(
-                label=f"“{step.title}”状态", required=False, choices=[*ANY, *State.choices]
+                label=_("“%(title)s”状态") % {"title": step.title},
+                required=False,
+                choices=[*ANY, *State.choices],
             )
 
     def step_fields(self):

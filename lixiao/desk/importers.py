@@ -1,4 +1,11 @@
-"""The desk's result import (kind "desk.records"): 学号, 结果 通过/未通过, 备注 → one step, one transaction."""
+"""The desk's result import (kind "desk.records"): 学号, 结果 通过/未通过, 备注 → one step, one transaction.
+
+The file's headers and values (学号, 结果, 备注, 通过/未通过) and the template's notes are file contents and
+stay Chinese; the row messages shown in the preview are in the uploader's language (the preview is
+checked in their request).
+"""
+
+from django.utils.translation import gettext as _
 
 from lixiao.clearance import bulkdb, rules, scope, services
 from lixiao.clearance.models import Batch, Form, Record, Source, State, Step
@@ -11,7 +18,7 @@ RESULTS = {"通过": State.PASSED, "未通过": State.PENDING}
 
 def _result(raw: str) -> str:
     if raw not in RESULTS:
-        raise ValueError("结果只能填“通过”或“未通过”")
+        raise ValueError(_("结果只能填“通过”或“未通过”"))
     return RESULTS[raw]
 
 
@@ -74,18 +81,20 @@ class DeskRecords(jobs.Importer):
         for row, values in validated.rows:
             number = values["number"]
             if number in seen:
-                errors.append(RowError(row, "学号", f"与第 {seen[number]} 行重复", number))
+                errors.append(
+                    RowError(row, "学号", _("与第 %(row)s 行重复") % {"row": seen[number]}, number)
+                )
                 continue
             seen[number] = row
             if number not in known:
-                errors.append(RowError(row, "学号", "系统中没有该学号", number))
+                errors.append(RowError(row, "学号", _("系统中没有该学号"), number))
                 continue
             form_id = form_of.get(number)
             if form_id is None:
-                errors.append(RowError(row, "学号", "该学生不在本批次名单中", number))
+                errors.append(RowError(row, "学号", _("该学生不在本批次名单中"), number))
                 continue
             if form_id not in reachable:
-                errors.append(RowError(row, "学号", "该学生不在您的办理范围内", number))
+                errors.append(RowError(row, "学号", _("该学生不在您的办理范围内"), number))
                 continue
             try:
                 planned = rules.plan_change(step_infos, states[form_id], step.id, values["result"])

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lixiao.accounts.network import client_ip
@@ -57,11 +58,11 @@ def upload(request, batch_id: int):
 def _preview(request, batch, step) -> ImportJob | None:
     upload = request.FILES.get("file")
     if upload is None:
-        messages.error(request, "请选择要上传的 .xlsx 或 .csv 文件。")
+        messages.error(request, _("请选择要上传的 .xlsx 或 .csv 文件。"))
         return None
     if upload.size > settings.LIXIAO_UPLOAD_MAX_BYTES:
         limit = settings.LIXIAO_UPLOAD_MAX_BYTES // (1024 * 1024)
-        messages.error(request, f"文件超过 {limit} MB 上限，请拆分后分批上传。")
+        messages.error(request, _("文件超过 %(limit)s MB 上限，请拆分后分批上传。") % {"limit": limit})
         return None
     context = {"batch": batch.id, "step": step.id, "client_ip": client_ip(request)}
     try:
@@ -113,10 +114,29 @@ def confirm(request, batch_id: int, job_id: int):
         messages.error(request, str(exc))
         return redirect("desk:import_preview", batch_id=batch.id, job_id=job.id)
     r = job.result
-    text = f"已导入“{job.step.title}”：变更 {r['changed']} 人，无变化 {r['unchanged']} 人"
-    if r.get("skipped_errors"):
-        text += f"，跳过有问题的行 {r['skipped_errors']} 行"
-    if r.get("refused"):
-        text += f"，被拒绝 {len(r['refused'])} 行"
-    messages.success(request, text + "。")
+    values = {
+        "step": job.step.title,
+        "changed": r["changed"],
+        "unchanged": r["unchanged"],
+        "skipped": r.get("skipped_errors") or 0,
+        "refused": len(r.get("refused") or []),
+    }
+    if values["skipped"] and values["refused"]:
+        text = _(
+            "已导入“%(step)s”：变更 %(changed)s 人，无变化 %(unchanged)s 人，"
+            "跳过有问题的行 %(skipped)s 行，被拒绝 %(refused)s 行。"
+        )
+    elif values["skipped"]:
+        text = _(
+            "已导入“%(step)s”：变更 %(changed)s 人，无变化 %(unchanged)s 人，"
+            "跳过有问题的行 %(skipped)s 行。"
+        )
+    elif values["refused"]:
+        text = _(
+            "已导入“%(step)s”：变更 %(changed)s 人，无变化 %(unchanged)s 人，"
+            "被拒绝 %(refused)s 行。"
+        )
+    else:
+        text = _("已导入“%(step)s”：变更 %(changed)s 人，无变化 %(unchanged)s 人。")
+    messages.success(request, text % values)
     return redirect("desk:import_preview", batch_id=batch.id, job_id=job.id)

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lixiao.accounts.network import client_ip
@@ -39,13 +40,16 @@ def objection_act(request, batch_id: int, pk: int, action: str):
     try:
         if action == "reply":
             services.reply(request.user, objection, text)
-            messages.success(request, "答复已发送给学生。")
+            messages.success(request, _("答复已发送给学生。"))
         elif action == "confirm":
             services.confirm(request.user, objection, client_ip=client_ip(request))
-            messages.success(request, f"已核实，“{objection.step.title}”已办理通过。")
+            messages.success(
+                request,
+                _("已核实，“%(step)s”已办理通过。") % {"step": objection.step.title},
+            )
         else:
             services.dismiss(request.user, objection, text)
-            messages.success(request, "已不予采纳，原因已告知学生。")
+            messages.success(request, _("已不予采纳，原因已告知学生。"))
     except services.NotFound:
         raise Http404 from None
     except Refused as refusal:

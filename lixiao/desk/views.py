@@ -1,12 +1,14 @@
 """Handler pages (现场办理): batches, scoped search, export, one student's form, pass/revoke, live panels."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lixiao.accounts.roles import available
@@ -169,7 +171,10 @@ def export(request, batch_id: int):
                 "已办结" if f.completed_at else "未办结",
             ]
 
-    data = xlsx_export(headers, rows(), sheet="现场办理")
+    # The file is a shared record with Chinese headers: its state words too, whatever the
+    # language of the page that asked for it.
+    with translation.override(settings.LANGUAGE_CODE):
+        data = xlsx_export(headers, rows(), sheet="现场办理")
     services.log(
         actor(request, Source.DESK),
         "desk.export",
@@ -272,7 +277,7 @@ def act(request, batch_id: int, record_id: int, action: str):
             messages.error(request, error)
         else:
             messages.success(
-                request, "已办理通过" if action == "pass" else "已撤销，环节恢复为未办理"
+                request, _("已办理通过") if action == "pass" else _("已撤销，环节恢复为未办理")
             )
         return redirect(reverse("desk:form", args=[batch.id, record.form_id]))
     context = _detail_context(request, desk, record.form_id)

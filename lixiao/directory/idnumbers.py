@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -28,9 +29,9 @@ def problem(value: str) -> str | None:
     """Why a resident ID number is invalid, in words a person can act on; None when valid."""
     value = normalise(value)
     if not _RESIDENT.match(value):
-        return "身份证件号应为 18 位：前 17 位数字，最后一位数字或 X"
+        return _("身份证件号应为 18 位：前 17 位数字，最后一位数字或 X")
     if check_digit(value[:17]) != value[17]:
-        return "身份证件号校验位不正确（GB 11643），请核对"
+        return _("身份证件号校验位不正确（GB 11643），请核对")
     return None
 
 

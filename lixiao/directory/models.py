@@ -4,6 +4,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from lixiao.directory import idnumbers
 
@@ -29,26 +30,26 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     """An account. Roles come from what the person is: a Student, an office flag, or grants."""
 
-    username = models.CharField("学号/职工号", max_length=32, unique=True)
-    name = models.CharField("姓名", max_length=64, blank=True)
-    email = models.EmailField("电子邮箱", blank=True)
-    is_active = models.BooleanField("启用", default=True)
-    is_staff = models.BooleanField("可进入 Django 管理后台", default=False)
-    is_office = models.BooleanField("学生离校工作主管部门（管理员）", default=False)
-    is_auditor = models.BooleanField("审计管理员（只读审计日志）", default=False)
+    username = models.CharField(_("学号/职工号"), max_length=32, unique=True)
+    name = models.CharField(_("姓名"), max_length=64, blank=True)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    is_staff = models.BooleanField(_("可进入 Django 管理后台"), default=False)
+    is_office = models.BooleanField(_("学生离校工作主管部门（管理员）"), default=False)
+    is_auditor = models.BooleanField(_("审计管理员（只读审计日志）"), default=False)
     # While True the password is the initial one (last 6 of the ID number), checked against
     # the encrypted ID number rather than stored: a roster of 50,000 needs no 50,000 hashes.
-    uses_initial_password = models.BooleanField("仍使用初始密码", default=True)
-    initial_password_since = models.DateTimeField("初始密码生效时间", default=timezone.now)
-    date_joined = models.DateTimeField("创建时间", default=timezone.now)
+    uses_initial_password = models.BooleanField(_("仍使用初始密码"), default=True)
+    initial_password_since = models.DateTimeField(_("初始密码生效时间"), default=timezone.now)
+    date_joined = models.DateTimeField(_("创建时间"), default=timezone.now)
 
     USERNAME_FIELD = "username"
     REQUIRED_FIELDS: list[str] = []
     objects = UserManager()
 
     class Meta:
-        verbose_name = "账号"
-        verbose_name_plural = "账号"
+        verbose_name = _("账号")
+        verbose_name_plural = _("账号")
 
     def __str__(self):
         return f"{self.name}（{self.username}）" if self.name else self.username
@@ -69,12 +70,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class College(models.Model):
-    code = models.CharField("院系代码", max_length=16, unique=True)
-    name = models.CharField("院系名称", max_length=64, unique=True)
+    code = models.CharField(_("院系代码"), max_length=16, unique=True)
+    name = models.CharField(_("院系名称"), max_length=64, unique=True)
 
     class Meta:
         ordering = ["code"]
-        verbose_name = verbose_name_plural = "院系"
+        verbose_name = verbose_name_plural = _("院系")
 
     def __str__(self):
         return self.name
@@ -83,13 +84,13 @@ class College(models.Model):
 class Department(models.Model):
     """A school-level department (学校部门): library, finance, dormitory …"""
 
-    code = models.CharField("部门代码", max_length=16, unique=True)
-    name = models.CharField("部门名称", max_length=64, unique=True)
-    contact = models.CharField("联系方式", max_length=128, blank=True, help_text="电话、地点、办公时间")
+    code = models.CharField(_("部门代码"), max_length=16, unique=True)
+    name = models.CharField(_("部门名称"), max_length=64, unique=True)
+    contact = models.CharField(_("联系方式"), max_length=128, blank=True, help_text=_("电话、地点、办公时间"))
 
     class Meta:
         ordering = ["code"]
-        verbose_name = verbose_name_plural = "职能部门"
+        verbose_name = verbose_name_plural = _("职能部门")
 
     def __str__(self):
         return self.name
@@ -98,9 +99,9 @@ class Department(models.Model):
 class PersonalIdentity(models.Model):
     """ID number stored encrypted, with a keyed hash for exact lookup and a masked prefix."""
 
-    id_number_enc = models.TextField("身份证件号（加密）", blank=True)
+    id_number_enc = models.TextField(_("身份证件号（加密）"), blank=True)
     id_number_hash = models.CharField(max_length=64, blank=True, db_index=True)
-    id_number_masked = models.CharField("身份证件号（脱敏）", max_length=32, blank=True)
+    id_number_masked = models.CharField(_("身份证件号（脱敏）"), max_length=32, blank=True)
 
     class Meta:
         abstract = True
@@ -114,31 +115,31 @@ class PersonalIdentity(models.Model):
 
 class Staff(PersonalIdentity):
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="staff")
-    staff_number = models.CharField("职工号", max_length=32, unique=True)
-    name = models.CharField("姓名", max_length=64)
+    staff_number = models.CharField(_("职工号"), max_length=32, unique=True)
+    name = models.CharField(_("姓名"), max_length=64)
     college = models.ForeignKey(College, on_delete=models.PROTECT, null=True, blank=True, related_name="staff")
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
     )
-    phone = models.CharField("电话", max_length=32, blank=True)
+    phone = models.CharField(_("电话"), max_length=32, blank=True)
 
     class Meta:
         ordering = ["staff_number"]
-        verbose_name = verbose_name_plural = "教职工"
+        verbose_name = verbose_name_plural = _("教职工")
 
     def __str__(self):
         return f"{self.name}（{self.staff_number}）"
 
 
 class StudentType(models.TextChoices):
-    UNDERGRADUATE = "本科生", "本科生"
-    MASTER = "硕士研究生", "硕士研究生"
-    DOCTORAL = "博士研究生", "博士研究生"
+    UNDERGRADUATE = "本科生", _("本科生")
+    MASTER = "硕士研究生", _("硕士研究生")
+    DOCTORAL = "博士研究生", _("博士研究生")
 
 
 class Gender(models.TextChoices):
-    MALE = "男", "男"
-    FEMALE = "女", "女"
+    MALE = "男", _("男")
+    FEMALE = "女", _("女")
 
 
 POLITICAL_STATUSES = ["中共党员", "中共预备党员", "共青团员", "群众", "民主党派"]
@@ -146,16 +147,16 @@ POLITICAL_STATUSES = ["中共党员", "中共预备党员", "共青团员", "群
 
 class Student(PersonalIdentity):
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="student")
-    student_number = models.CharField("学号", max_length=32, unique=True)
-    name = models.CharField("姓名", max_length=64, db_index=True)
-    gender = models.CharField("性别", max_length=2, choices=Gender.choices, blank=True)
+    student_number = models.CharField(_("学号"), max_length=32, unique=True)
+    name = models.CharField(_("姓名"), max_length=64, db_index=True)
+    gender = models.CharField(_("性别"), max_length=2, choices=Gender.choices, blank=True)
     college = models.ForeignKey(College, on_delete=models.PROTECT, related_name="students")
-    major = models.CharField("专业", max_length=64, blank=True)
-    class_name = models.CharField("班级", max_length=64, blank=True)
-    student_type = models.CharField("学生类别", max_length=8, choices=StudentType.choices)
-    political_status = models.CharField("政治面貌", max_length=16, blank=True)
-    dormitory = models.CharField("宿舍", max_length=64, blank=True)
-    phone = models.CharField("联系电话", max_length=32, blank=True)
+    major = models.CharField(_("专业"), max_length=64, blank=True)
+    class_name = models.CharField(_("班级"), max_length=64, blank=True)
+    student_type = models.CharField(_("学生类别"), max_length=8, choices=StudentType.choices)
+    political_status = models.CharField(_("政治面貌"), max_length=16, blank=True)
+    dormitory = models.CharField(_("宿舍"), max_length=64, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=32, blank=True)
 
     # Attributes a step's applicability condition may test (rules.CONDITION_ATTRIBUTES).
     def attributes(self) -> dict[str, str]:
@@ -170,7 +171,7 @@ class Student(PersonalIdentity):
 
     class Meta:
         ordering = ["student_number"]
-        verbose_name = verbose_name_plural = "学生"
+        verbose_name = verbose_name_plural = _("学生")
         indexes = [models.Index(fields=["college", "major", "class_name"])]
 
     def __str__(self):

@@ -1,5 +1,7 @@
 """Source upload through the shared tabular import: 学号, 是否结清, 原因, 金额 → the source's rows."""
 
+from django.utils.translation import gettext as _
+
 from lixiao.integrations.models import IntegrationSource, SourceRow, SyncRun
 from lixiao.integrations.services import rows as source_rows
 from lixiao.integrations.tasks import enqueue_sync
@@ -7,6 +9,18 @@ from lixiao.tabular import jobs
 from lixiao.tabular.schema import Column, RowError
 
 KIND = "integrations.rows"
+
+
+def _for_page(parse):
+    """The parser, its errors in the uploader's language (the preview page shows them)."""
+
+    def parse_cell(value):
+        try:
+            return parse(value)
+        except source_rows.CellError as exc:
+            raise ValueError(exc.translated()) from None
+
+    return parse_cell
 
 
 @jobs.register
@@ -21,12 +35,12 @@ class SourceRows(jobs.Importer):
             "是否结清",
             required=True,
             aliases=("结果", "是否通过"),
-            parse=source_rows.parse_cleared,
+            parse=_for_page(source_rows.parse_cleared),
             example="否",
             help="是/否、通过/未通过、true/false 或 1/0",
         ),
         Column("reason", "原因", aliases=("说明", "备注"), example="欠费 1200.00 元"),
-        Column("amount", "金额", parse=source_rows.parse_amount, example="1200.00"),
+        Column("amount", "金额", parse=_for_page(source_rows.parse_amount), example="1200.00"),
     ]
 
     @property
@@ -38,11 +52,18 @@ class SourceRows(jobs.Importer):
         for row_number, values in validated.rows:
             number = values["student_number"]
             if number in seen:
-                errors.append(RowError(row_number, "学号", f"与第 {seen[number]} 行重复", number))
+                errors.append(
+                    RowError(
+                        row_number,
+                        "学号",
+                        _("与第 %(row)s 行重复") % {"row": seen[number]},
+                        number,
+                    )
+                )
                 continue
             if len(number) > 32 or len(values["reason"]) > 255:
                 errors.append(
-                    RowError(row_number, "学号" if len(number) > 32 else "原因", "内容过长")
+                    RowError(row_number, "学号" if len(number) > 32 else "原因", _("内容过长"))
                 )
                 continue
             seen[number] = row_number

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lixiao.accounts.roles import role_required
@@ -70,7 +71,9 @@ def source_detail(request, code: str, new_token: str = ""):
 def source_sync(request, code: str):
     source = _source(request, code)
     enqueue_sync(source, SyncRun.Trigger.MANUAL, user=request.user)
-    messages.success(request, f"已开始同步{source.name}，结果见下方同步记录。")
+    messages.success(
+        request, _("已开始同步%(source)s，结果见下方同步记录。") % {"source": source.name}
+    )
     return redirect("integrations:detail", code=source.code)
 
 
@@ -82,7 +85,7 @@ def source_token(request, code: str):
     if request.POST.get("action") == "revoke":
         tokens.revoke_token(source)
         _audit(request, "integrations.token.revoked", source)
-        messages.success(request, "推送令牌已撤销：使用旧令牌的推送将被拒绝（401）。")
+        messages.success(request, _("推送令牌已撤销：使用旧令牌的推送将被拒绝（401）。"))
         return redirect("integrations:detail", code=source.code)
     raw = tokens.rotate_token(source)
     _audit(request, "integrations.token.rotated", source)  # the token itself never reaches a log
@@ -99,17 +102,17 @@ def source_pull(request, code: str):
     if form.is_valid():
         form.save()
         _audit(request, "integrations.pull.configured", source)
-        messages.success(request, "拉取配置已保存；下一次同步时按此配置拉取。")
+        messages.success(request, _("拉取配置已保存；下一次同步时按此配置拉取。"))
     else:
-        messages.error(
-            request, "拉取配置有误：" + "；".join(e for errs in form.errors.values() for e in errs)
-        )
+        for error in (e for errs in form.errors.values() for e in errs):
+            messages.error(request, _("拉取配置有误：%(error)s") % {"error": error})
     return redirect("integrations:detail", code=source.code)
 
 
 @role_required(*STAFF)
 def source_template(request, code: str):
     source = _source(request, code)
+    # The workbook is file content: its headers and notes stay in Chinese whatever the page language.
     data = template(SourceRows.columns, notes=["是否结清：是/否、通过/未通过、true/false 或 1/0"])
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -124,7 +127,7 @@ def source_upload(request, code: str):
     source = _source(request, code)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "请选择要上传的 .xlsx 或 .csv 文件。")
+        messages.error(request, _("请选择要上传的 .xlsx 或 .csv 文件。"))
         return redirect("integrations:detail", code=source.code)
     upload = form.cleaned_data["file"]
     try:
@@ -155,8 +158,11 @@ def upload_job(request, code: str, job_id: int):
             return redirect("integrations:detail", code=source.code)
         messages.success(
             request,
-            "已导入：新增 {inserted}，更新 {updated}，未变化 {unchanged}，删除 {deleted}，"
-            "未匹配学号 {unmatched}；受影响的学生正在同步。".format(**job.result),
+            _(
+                "已导入：新增 %(inserted)s，更新 %(updated)s，未变化 %(unchanged)s，"
+                "删除 %(deleted)s，未匹配学号 %(unmatched)s；受影响的学生正在同步。"
+            )
+            % job.result,
         )
         return redirect("integrations:detail", code=source.code)
     return render(request, "integrations/upload_preview.html", {"source": source, "job": job})
@@ -185,11 +191,13 @@ def recheck(request, record_id: int):
     }
     if _is_partial(request):
         return render(request, "integrations/_recheck.html", context)
-    messages.info(
-        request,
-        f"已复查：{record.step.title} {record.get_state_display()}"
-        + (f"（{record.reason}）" if record.reason else ""),
-    )
+    # The step title and the reason are data (the reason is stored and shown to the student).
+    values = {"step": record.step.title, "state": record.get_state_display()}
+    if record.reason:
+        values["reason"] = record.reason
+        messages.info(request, _("已复查：%(step)s %(state)s（%(reason)s）") % values)
+    else:
+        messages.info(request, _("已复查：%(step)s %(state)s") % values)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, {request.get_host()}, require_https=request.is_secure()

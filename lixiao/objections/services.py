@@ -2,11 +2,13 @@
 confirms (the step passes through the one writer) or dismisses. Scope comes from the gate.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from lixiao.clearance import scope
 from lixiao.clearance import services as clearance
@@ -39,20 +41,17 @@ def sniff(head: bytes) -> str | None:
 
 def read_upload(upload) -> tuple[bytes, str]:
     """The upload's bytes and type, or Refused with a sentence the student can act on."""
+    too_large = _("附件不能超过 %(mb)s MB，请压缩后重新上传") % {"mb": MAX_BYTES // (1024 * 1024)}
     if upload.size is not None and upload.size > MAX_BYTES:
-        raise Refused(
-            f"附件不能超过 {MAX_BYTES // (1024 * 1024)} MB，请压缩后重新上传", "too_large"
-        )
+        raise Refused(too_large, "too_large")
     data = b"".join(upload.chunks())
     if len(data) > MAX_BYTES:
-        raise Refused(
-            f"附件不能超过 {MAX_BYTES // (1024 * 1024)} MB，请压缩后重新上传", "too_large"
-        )
+        raise Refused(too_large, "too_large")
     if not data:
-        raise Refused("附件是空文件，请重新选择", "empty")
+        raise Refused(_("附件是空文件，请重新选择"), "empty")
     kind = sniff(data[:16])
     if kind is None:
-        raise Refused("附件只能是图片（PNG、JPEG）或 PDF 文件", "bad_type")
+        raise Refused(_("附件只能是图片（PNG、JPEG）或 PDF 文件"), "bad_type")
     return data, kind
 
 
@@ -78,23 +77,25 @@ def submit(student_user, record: Record, kind: str, message: str, upload=None) -
         raise NotFound
     step = record.step
     if kind not in Objection.Kind.values:
-        raise Refused("请选择“异议”或“我已办理”", "bad_kind")
+        raise Refused(_("请选择“异议”或“我已办理”"), "bad_kind")
     if record.state == State.NOT_REQUIRED:
-        raise Refused(f"“{step.title}”对您无需办理，不能提交", "not_applicable")
+        raise Refused(
+            _("“%(step)s”对您无需办理，不能提交") % {"step": step.title}, "not_applicable"
+        )
     if kind == Objection.Kind.DONE and record.state == State.PASSED:
-        raise Refused(f"“{step.title}”已经办理，无需再申报", "already_passed")
+        raise Refused(_("“%(step)s”已经办理，无需再申报") % {"step": step.title}, "already_passed")
     if form.batch.window_state() != "open":
-        raise Refused("本批次不在办理时间内，不能提交", "window")
+        raise Refused(_("本批次不在办理时间内，不能提交"), "window")
     message = (message or "").strip()
     if not message:
-        raise Refused("请写下留言内容", "empty_message")
+        raise Refused(_("请写下留言内容"), "empty_message")
     if len(message) > MAX_MESSAGE:
-        raise Refused(f"留言不能超过 {MAX_MESSAGE} 字", "long_message")
+        raise Refused(_("留言不能超过 %(max)s 字") % {"max": MAX_MESSAGE}, "long_message")
     open_count = Objection.objects.filter(
         record=record, status__in=[Objection.Status.OPEN, Objection.Status.REPLIED]
     ).count()
     if open_count >= MAX_OPEN_PER_RECORD:
-        raise Refused("该环节已有多条留言待处理，请等待办理人员答复", "too_many")
+        raise Refused(_("该环节已有多条留言待处理，请等待办理人员答复"), "too_many")
     objection = Objection(
         form=form, record=record, step=step, student=student_user, kind=kind, message=message
     )
@@ -107,7 +108,9 @@ def submit(student_user, record: Record, kind: str, message: str, upload=None) -
     with transaction.atomic():
         objection.save()
         clearance.mark_forms_changed([form.id])  # the student's page lists the message
-        label = objection.get_kind_display()
+        # Notifications are stored and read later: written in the site's language, not the sender's.
+        with translation.override(settings.LANGUAGE_CODE):
+            label = str(objection.get_kind_display())
         notify.send(
             step_handlers(form, step),
             f"{form.student.name}（{form.student.student_number}）对“{step.title}”提交了{label}",
@@ -154,11 +157,11 @@ def _tell_student(objection: Objection, title: str, body: str) -> None:
 def reply(handler, objection: Objection, text: str) -> Objection:
     text = (text or "").strip()
     if not text:
-        raise Refused("请填写答复内容", "empty_reply")
+        raise Refused(_("请填写答复内容"), "empty_reply")
     with transaction.atomic():
         objection = _check_handler(handler, objection)
         if not objection.is_open:
-            raise Refused("该留言已处理完毕", "closed")
+            raise Refused(_("该留言已处理完毕"), "closed")
         objection.reply = text[:2000]
         objection.replied_at = timezone.now()
         objection.handled_by = handler
@@ -174,7 +177,7 @@ def confirm(handler, objection: Objection, client_ip: str | None = None) -> Obje
     with transaction.atomic():
         objection = _check_handler(handler, objection)
         if not objection.is_open:
-            raise Refused("该留言已处理完毕", "closed")
+            raise Refused(_("该留言已处理完毕"), "closed")
         if objection.record.state != State.PASSED:
             # Refused (window, final gate, not applicable) propagates: nothing is marked.
             clearance.set_state(
@@ -197,11 +200,11 @@ def confirm(handler, objection: Objection, client_ip: str | None = None) -> Obje
 def dismiss(handler, objection: Objection, reason: str) -> Objection:
     reason = (reason or "").strip()
     if not reason:
-        raise Refused("请说明不予采纳的原因", "empty_reason")
+        raise Refused(_("请说明不予采纳的原因"), "empty_reason")
     with transaction.atomic():
         objection = _check_handler(handler, objection)
         if not objection.is_open:
-            raise Refused("该留言已处理完毕", "closed")
+            raise Refused(_("该留言已处理完毕"), "closed")
         objection.status = Objection.Status.DISMISSED
         objection.handled_by = handler
         objection.reply = reason[:2000]

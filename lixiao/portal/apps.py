@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PortalConfig(AppConfig):
     name = "lixiao.portal"
-    verbose_name = "学生端"
+    verbose_name = _("学生端")
 
     def ready(self):
         from lixiao.portal import invalidation

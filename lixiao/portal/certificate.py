@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from lixiao.accounts.roles import role_required
@@ -33,7 +34,7 @@ def certificate(request, batch_id: int):
     # segno writes the SVG itself from the URL: no user text reaches it unescaped.
     context.update(
         verify_url=url,
-        qr_svg=mark_safe(qr.svg_inline(scale=3, title="离校证明核验二维码")),  # noqa: S308
+        qr_svg=mark_safe(qr.svg_inline(scale=3, title=_("离校证明核验二维码"))),  # noqa: S308
         printed_at=timezone.now(),
     )
     return render(request, "portal/certificate.html", context)

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from lixiao.accounts.roles import role_required
@@ -25,9 +26,9 @@ def code(request, form_id: int):
     if window != "open" or form.completed_at:
         # Nothing to show at a counter: say why instead of a code that leads nowhere.
         context["why"] = (
-            "您的离校手续已全部办结，无需出示离校码。"
+            _("您的离校手续已全部办结，无需出示离校码。")
             if form.completed_at
-            else "本批次当前不在服务时间内，暂不能出示离校码。"
+            else _("本批次当前不在服务时间内，暂不能出示离校码。")
         )
         return render(request, "portal/counter_code.html", context, status=409)
     minutes = counter.minutes()
@@ -35,7 +36,7 @@ def code(request, form_id: int):
     qr = segno.make(url, error="m")
     context.update(
         # segno draws the SVG from the URL it was given: no user text reaches it unescaped.
-        qr_svg=mark_safe(qr.svg_inline(scale=6, title="离校码")),  # noqa: S308
+        qr_svg=mark_safe(qr.svg_inline(scale=6, title=_("离校码"))),  # noqa: S308
         scan_url=url,
         valid_until=timezone.localtime() + timedelta(minutes=minutes),
         minutes=minutes,

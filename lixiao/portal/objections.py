@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from lixiao.accounts.roles import role_required
 from lixiao.clearance.models import Form, Record
@@ -43,7 +44,9 @@ def message(request, record_id: int):
             error = str(refusal)
         else:
             messages.success(
-                request, f"已提交到“{record.step.title}”的办理人员，答复会显示在该环节下"
+                request,
+                _("已提交到“%(step)s”的办理人员，答复会显示在该环节下")
+                % {"step": record.step.title},
             )
             return redirect(reverse("portal:home") + f"#step-{record.id}")
     return render(
@@ -72,7 +75,7 @@ def attachment(request, objection_id: int):
         objection.attachment.open("rb"),
         content_type=services.CONTENT_TYPES[objection.attachment_type],
         as_attachment=objection.attachment_type == "pdf",
-        filename=f"附件-{objection.id}.{objection.attachment_type}",
+        filename=_("附件-%(id)s.%(ext)s") % {"id": objection.id, "ext": objection.attachment_type},
     )
     response["Cache-Control"] = "private, no-store"
     return response

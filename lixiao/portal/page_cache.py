@@ -29,7 +29,7 @@ from lixiao.portal import pages
 
 # Bump when the section's template or context changes shape, so that a shared cache (Redis)
 # never serves a fragment rendered by the previous release.
-LAYOUT = 1
+LAYOUT = 2
 log = logging.getLogger(__name__)
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lixiao.clearance import queries, rules
 from lixiao.clearance.models import Event, Form, Record, Source, State
@@ -27,6 +28,21 @@ class HistoryLine:
     from_label: str
     to_label: str
     note: str
+
+    @property
+    def text(self) -> str:
+        """Who acted and the change, in the active language (the note is the actor's own words)."""
+        values = {
+            "unit": self.unit, "who": self.who, "from": self.from_label, "to": self.to_label,
+            "note": self.note,
+        }  # fmt: skip
+        if self.who and self.note:
+            return _("%(unit)s（%(who)s）：%(from)s → %(to)s，%(note)s") % values
+        if self.who:
+            return _("%(unit)s（%(who)s）：%(from)s → %(to)s") % values
+        if self.note:
+            return _("%(unit)s：%(from)s → %(to)s，%(note)s") % values
+        return _("%(unit)s：%(from)s → %(to)s") % values
 
 
 @dataclass
@@ -144,12 +160,16 @@ def _step_view(record: Record, form: Form, history, messages, now) -> StepView:
     step = record.step
     department = step.department
     unit = department.name if department else form.student.college.name
-    contact = step.contact or (department.contact if department else "") or f"请联系{unit}"
+    contact = (
+        step.contact
+        or (department.contact if department else "")
+        or _("请联系%(unit)s") % {"unit": unit}
+    )
     view = StepView(
         record=record, step=step, contact=contact, unit=unit, history=history, messages=messages
     )
     if record.state == State.NOT_REQUIRED:
-        view.why_grey = rules.describe(step.condition) or "根据您的学生信息，该环节无需办理"
+        view.why_grey = rules.describe(step.condition) or _("根据您的学生信息，该环节无需办理")
     if step.automatic and step.source_id:
         view.source_at = record.source_at
         hours = step.source.stale_after_hours
@@ -188,10 +208,10 @@ def _unit(source: str, place: str | None) -> str:
     """Who acted, as the student may see it: the handler's unit, or the system that did it."""
     label = SOURCE_LABELS.get(source, source)
     if source in ("desk", "bulk", "import", "api") and place:
-        return f"{place}（{label}）"
+        return _("%(place)s（%(source)s）") % {"place": place, "source": label}
     if source == "admin":
-        return "学生离校工作主管部门"
-    return label
+        return _("学生离校工作主管部门")
+    return str(label)
 
 
 def mask_name(name: str) -> str:

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from lixiao.accounts.roles import role_required
 from lixiao.clearance import queries, services
@@ -21,24 +22,24 @@ def _form(request, form_id: int):
 
 
 def read_answers(questions, post) -> tuple[dict, dict]:
-    """(answers, errors) from the posted form; errors by question id, in Chinese."""
+    """(answers, errors) from the posted form; errors by question id, in the active language."""
     answers, errors = {}, {}
     for q in questions:
         key = f"q{q.id}"
         if q.kind == Question.Kind.MULTIPLE:
             value = [v for v in post.getlist(key) if v in q.choices]
             if len(value) != len(post.getlist(key)):
-                errors[q.id] = "请从给出的选项中选择"
+                errors[q.id] = _("请从给出的选项中选择")
         elif q.kind == Question.Kind.SINGLE:
             value = post.get(key, "")
             if value and value not in q.choices:
-                errors[q.id] = "请从给出的选项中选择"
+                errors[q.id] = _("请从给出的选项中选择")
         else:
             value = post.get(key, "").strip()
             if len(value) > MAX_TEXT:
-                errors[q.id] = f"不能超过 {MAX_TEXT} 字"
+                errors[q.id] = _("不能超过 %(max)s 字") % {"max": MAX_TEXT}
         if q.required and not value and q.id not in errors:
-            errors[q.id] = "此题为必答题"
+            errors[q.id] = _("此题为必答题")
         answers[str(q.id)] = value
     return answers, errors
 
@@ -53,14 +54,14 @@ def survey(request, form_id: int):
     answers, errors = (response.answers if response else {}), {}
     if request.method == "POST" and response is None:
         if form.batch.window_state() != "open":
-            messages.error(request, "本批次不在办理时间内，不能提交问卷")
+            messages.error(request, _("本批次不在办理时间内，不能提交问卷"))
             return redirect("portal:survey", form_id=form.id)
         answers, errors = read_answers(questions, request.POST)
         if not errors:
             if submit(request.user, form, answers):
-                messages.success(request, "问卷已提交，感谢您的参与")
+                messages.success(request, _("问卷已提交，感谢您的参与"))
             else:
-                messages.info(request, "您已提交过问卷")
+                messages.info(request, _("您已提交过问卷"))
             return redirect("portal:survey", form_id=form.id)
     rows = [
         {

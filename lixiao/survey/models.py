@@ -2,24 +2,25 @@
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Question(models.Model):
     class Kind(models.TextChoices):
-        SINGLE = "single", "单选"
-        MULTIPLE = "multiple", "多选"
-        TEXT = "text", "填空"
+        SINGLE = "single", _("单选")
+        MULTIPLE = "multiple", _("多选")
+        TEXT = "text", _("填空")
 
     category = models.ForeignKey("clearance.Category", on_delete=models.CASCADE, related_name="questions")
-    order = models.PositiveIntegerField("顺序", default=0)
-    text = models.CharField("题目", max_length=255)
-    kind = models.CharField("题型", max_length=16, choices=Kind.choices)
-    required = models.BooleanField("必答", default=True)
-    choices = models.JSONField("选项", default=list, blank=True)  # list of option texts
+    order = models.PositiveIntegerField(_("顺序"), default=0)
+    text = models.CharField(_("题目"), max_length=255)
+    kind = models.CharField(_("题型"), max_length=16, choices=Kind.choices)
+    required = models.BooleanField(_("必答"), default=True)
+    choices = models.JSONField(_("选项"), default=list, blank=True)  # list of option texts
 
     class Meta:
         ordering = ["category", "order", "id"]
-        verbose_name = verbose_name_plural = "问卷题目"
+        verbose_name = verbose_name_plural = _("问卷题目")
 
     def __str__(self):
         return self.text
@@ -33,4 +34,4 @@ class Response(models.Model):
     answers = models.JSONField(default=dict)
 
     class Meta:
-        verbose_name = verbose_name_plural = "问卷答卷"
+        verbose_name = verbose_name_plural = _("问卷答卷")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from lixiao.tabular.models import ImportJob
 from lixiao.tabular.reader import TableError, read_table
@@ -87,12 +88,12 @@ def preview(kind: str, user, upload_name: str, data: bytes, context: dict) -> Im
 def confirm(job: ImportJob) -> ImportJob:
     """Apply the good rows in one transaction, re-checked against the data as it is now."""
     if job.status != ImportJob.Status.PREVIEWED:
-        raise TableError("该导入已处理过，请重新上传文件。")
+        raise TableError(_("该导入已处理过，请重新上传文件。"))
     plan = _plan(job)
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.status != ImportJob.Status.PREVIEWED:
-            raise TableError("该导入已处理过，请重新上传文件。")
+            raise TableError(_("该导入已处理过，请重新上传文件。"))
         result = importer_for(job).apply(plan)
         job.status = ImportJob.Status.APPLIED
         job.result = {**result, "skipped_errors": len(plan.errors)}

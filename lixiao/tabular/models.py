@@ -5,15 +5,16 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ImportJob(models.Model):
     class Status(models.TextChoices):
-        PREVIEWED = "previewed", "待确认"
-        APPLYING = "applying", "导入中"
-        APPLIED = "applied", "已导入"
-        FAILED = "failed", "失败"
-        CANCELLED = "cancelled", "已取消"
+        PREVIEWED = "previewed", _("待确认")
+        APPLYING = "applying", _("导入中")
+        APPLIED = "applied", _("已导入")
+        FAILED = "failed", _("失败")
+        CANCELLED = "cancelled", _("已取消")
 
     kind = models.CharField(max_length=48)  # which importer (tabular.jobs registry)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

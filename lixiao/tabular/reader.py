@@ -7,6 +7,7 @@ import zipfile
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 XLSX_MAGIC = b"PK\x03\x04"
 MAX_UNZIPPED_BYTES = 300 * 1024 * 1024  # an .xlsx that inflates past this is refused (zip bomb)
@@ -49,11 +50,11 @@ def _check_zip(data: bytes) -> None:
             names = archive.namelist()
             total = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile:
-        raise TableError("文件已损坏，无法作为 Excel (.xlsx) 读取，请重新保存后上传。") from None
+        raise TableError(_("文件已损坏，无法作为 Excel (.xlsx) 读取，请重新保存后上传。")) from None
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-        raise TableError("文件不是 Excel 工作簿 (.xlsx)。请使用下载的模板，或另存为 .xlsx / .csv。")
+        raise TableError(_("文件不是 Excel 工作簿 (.xlsx)。请使用下载的模板，或另存为 .xlsx / .csv。"))
     if total > MAX_UNZIPPED_BYTES or total > MAX_RATIO * max(len(data), 1):
-        raise TableError("文件解压后过大，已拒绝（可能是压缩炸弹）。请只保留需要导入的数据。")
+        raise TableError(_("文件解压后过大，已拒绝（可能是压缩炸弹）。请只保留需要导入的数据。"))
 
 
 def _read_xlsx(data: bytes) -> list[list[str]]:
@@ -64,18 +65,18 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         sheet = load_workbook(io.BytesIO(data)).get_sheet_by_index(0)
         return [[_cell(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
     except (CalamineError, ValueError) as exc:
-        raise TableError(f"无法读取 Excel 文件：{exc}。请另存为 .xlsx 后重试。") from None
+        raise TableError(_("无法读取 Excel 文件：%(error)s。请另存为 .xlsx 后重试。") % {"error": exc}) from None
 
 
 def _decode_csv(data: bytes) -> str:
     if b"\x00" in data[:4096]:
-        raise TableError("文件不是文本格式的 CSV。请上传 .xlsx 或 .csv 文件。")
+        raise TableError(_("文件不是文本格式的 CSV。请上传 .xlsx 或 .csv 文件。"))
     for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK (a subset of GB18030)
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise TableError("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GBK 编码的 CSV。")
+    raise TableError(_("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GBK 编码的 CSV。"))
 
 
 def _read_csv(data: bytes) -> list[list[str]]:
@@ -83,24 +84,24 @@ def _read_csv(data: bytes) -> list[list[str]]:
     try:
         return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
     except csv.Error as exc:
-        raise TableError(f"CSV 格式错误：{exc}") from None
+        raise TableError(_("CSV 格式错误：%(error)s") % {"error": exc}) from None
 
 
 def read_table(data: bytes, filename: str = "") -> Table:
     """Parse an upload into headers and numbered rows; empty rows are dropped."""
     if len(data) > settings.LIXIAO_UPLOAD_MAX_BYTES:
         limit = settings.LIXIAO_UPLOAD_MAX_BYTES // (1024 * 1024)
-        raise TableError(f"文件超过 {limit} MB 上限，请拆分后分批上传。")
+        raise TableError(_("文件超过 %(limit)s MB 上限，请拆分后分批上传。") % {"limit": limit})
     if not data:
-        raise TableError("上传的文件是空的。")
+        raise TableError(_("上传的文件是空的。"))
     if data.startswith(XLSX_MAGIC):
         grid = _read_xlsx(data)
     elif filename.lower().endswith((".xlsx", ".xls")):
-        raise TableError("文件扩展名是 Excel，但内容不是 .xlsx 工作簿（旧版 .xls 请另存为 .xlsx）。")
+        raise TableError(_("文件扩展名是 Excel，但内容不是 .xlsx 工作簿（旧版 .xls 请另存为 .xlsx）。"))
     else:
         grid = _read_csv(data)
     if not grid or not any(grid[0]):
-        raise TableError("第 1 行应为表头（列名），但文件的第 1 行是空的。请使用下载的模板。")
+        raise TableError(_("第 1 行应为表头（列名），但文件的第 1 行是空的。请使用下载的模板。"))
     headers = [clean_header(h) for h in grid[0]]
     rows = [(i + 2, row) for i, row in enumerate(grid[1:]) if any(c for c in row)]
     return Table(headers=headers, rows=rows)

@@ -3,6 +3,9 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 from lixiao.tabular.reader import Table, TableError
 
 
@@ -44,7 +47,9 @@ def locate(table: Table, columns: list[Column]) -> dict[str, int]:
                 break
     missing = [c.header for c in columns if c.required and c.key not in positions]
     if missing:
-        raise TableError(f"缺少必填列：{'、'.join(missing)}。请使用下载的模板，表头放在第 1 行。")
+        # The column names are the file's headers (data): listed, never translated.
+        names = pgettext("list separator", "、").join(missing)
+        raise TableError(_("缺少必填列：%(columns)s。请使用下载的模板，表头放在第 1 行。") % {"columns": names})
     return positions
 
 
@@ -58,7 +63,7 @@ def validate(table: Table, columns: list[Column]) -> Validated:
             raw = cells[pos].strip() if pos is not None and pos < len(cells) else ""
             if not raw:
                 if col.required:
-                    out.errors.append(RowError(row_number, col.header, f"“{col.header}”不能为空"))
+                    out.errors.append(RowError(row_number, col.header, _("“%(column)s”不能为空") % {"column": col.header}))
                     ok = False
                 cleaned[col.key] = None if col.parse else ""
                 continue

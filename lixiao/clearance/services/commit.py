@@ -5,6 +5,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lixiao.clearance import bulkdb, rules, scope
 from lixiao.clearance.models import (
@@ -39,9 +40,17 @@ def _check_open(actor: Actor, batch: Batch) -> None:
         raise NotFound
     state = batch.window_state()
     if state == "not_yet":
-        raise Closed(f"批次“{batch.name}”尚未开始办理（{timezone.localtime(batch.opens_at):%Y-%m-%d %H:%M} 开放）", "window")
+        raise Closed(
+            _("批次“%(name)s”尚未开始办理（%(opens)s 开放）")
+            % {"name": batch.name, "opens": f"{timezone.localtime(batch.opens_at):%Y-%m-%d %H:%M}"},
+            "window",
+        )
     if state == "closed":
-        raise Closed(f"批次“{batch.name}”已于 {timezone.localtime(batch.closes_at):%Y-%m-%d %H:%M} 结束办理，如需更改请联系学生离校工作主管部门", "window")
+        raise Closed(
+            _("批次“%(name)s”已于 %(closes)s 结束办理，如需更改请联系学生离校工作主管部门")
+            % {"name": batch.name, "closes": f"{timezone.localtime(batch.closes_at):%Y-%m-%d %H:%M}"},
+            "window",
+        )
 
 
 def _allowed_forms(actor: Actor, batch: Batch, step: Step, form_ids: list[int]) -> set[int]:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lixiao.clearance import bulkdb, rules
 from lixiao.clearance.models import (
@@ -84,7 +85,7 @@ def apply_many(
         wanted: dict[int, Item] = {}
         for item in items:
             if item.form_id in wanted:
-                outcome.refused.append((item.form_id, "duplicate", "同一学生出现多次，仅按第一次处理"))
+                outcome.refused.append((item.form_id, "duplicate", _("同一学生出现多次，仅按第一次处理")))
             else:
                 wanted[item.form_id] = item
         allowed = _allowed_forms(actor, batch, step, list(wanted))
@@ -95,7 +96,7 @@ def apply_many(
         reason_forms: set[int] = set()
         for form_id, item in wanted.items():
             if form_id not in forms:
-                outcome.refused.append((form_id, "scope", "该学生不在您的办理范围内"))
+                outcome.refused.append((form_id, "scope", _("该学生不在您的办理范围内")))
                 continue
             form_states = {sid: st for sid, (_rid, st, _src) in states[form_id].items()}
             _rid, current, current_source = states[form_id][step.id]

@@ -5,6 +5,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from lixiao.clearance.models import (
     Batch,
@@ -44,24 +45,26 @@ def undo_group(actor: Actor, group: uuid.UUID) -> Outcome:
     group = uuid.UUID(str(group))
     events = list(Event.objects.filter(group=group, record__isnull=False).order_by("id"))
     if not events:
-        raise UndoRefused("该操作组没有可撤销的环节状态变更", "nothing")
+        raise UndoRefused(_("该操作组没有可撤销的环节状态变更"), "nothing")
     if Event.objects.filter(action="clearance.group.undone", data__group=str(group)).exists():
-        raise UndoRefused("该操作组已撤销过", "done")
+        raise UndoRefused(_("该操作组已撤销过"), "done")
     if any(e.action not in UNDOABLE_ACTIONS for e in events):
-        raise UndoRefused("该操作组包含适用条件的变化，不能撤销：请修改学生信息或环节的适用条件", "applicability")
+        raise UndoRefused(_("该操作组包含适用条件的变化，不能撤销：请修改学生信息或环节的适用条件"), "applicability")
     original: dict[int, Event] = {}
     for e in events:
         original.setdefault(e.record_id, e)  # the first event of a record holds its state before
     undo = Outcome(group=uuid.uuid4())
     admin = Actor(user=actor.user, source=Source.ADMIN, client_ip=actor.client_ip)
-    note = f"撤销操作组 {group}"
+    note = f"撤销操作组 {group}"  # stored in records and the audit log: not translated
     with transaction.atomic():
         _lock_forms(sorted({e.form_id for e in events}))
         later = Event.objects.filter(record_id__in=list(original), id__gt=events[-1].id).exclude(group=group)
         touched = sorted(set(later.values_list("form__student__student_number", "form__student__name")))
         if touched:
             names = [f"{number} {name}" for number, name in touched]
-            raise UndoRefused(f"之后又有 {len(names)} 名学生的相关环节被更改，不能撤销", "later", names)
+            raise UndoRefused(
+                _("之后又有 %(count)s 名学生的相关环节被更改，不能撤销") % {"count": len(names)}, "later", names
+            )
         batches = {b.id: b for b in Batch.objects.filter(id__in={e.batch_id for e in events})
                    .select_related("category")}
         steps = {s.id: s for s in Step.objects.filter(id__in={e.step_id for e in events})}
@@ -74,7 +77,7 @@ def undo_group(actor: Actor, group: uuid.UUID) -> Outcome:
                                  group=undo.group)
             if outcome.refused:
                 _fid, _code, message = outcome.refused[0]
-                raise UndoRefused(f"撤销未完成，已全部撤回：{message}", "refused")
+                raise UndoRefused(_("撤销未完成，已全部撤回：%(reason)s") % {"reason": message}, "refused")
             undo.changed += outcome.changed
             undo.unchanged += outcome.unchanged
         Event.objects.create(

@@ -1,6 +1,7 @@
 """The category form: name, completion rule, deadline for change requests."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from lixiao.clearance.models import Category
 from lixiao.console.forms import BootstrapMixin, DateInput
@@ -12,7 +13,11 @@ class CategoryForm(BootstrapMixin, forms.ModelForm):
         fields = ["name", "completion_rule", "change_deadline"]
         widgets = {"change_deadline": DateInput(), "completion_rule": forms.RadioSelect}
         help_texts = {
-            "completion_rule": "办结必办即完成：全部必办环节通过即办结；办结全部即完成：全部适用环节通过才办结。",
-            "change_deadline": "各部门可在此日期（含）之前提交环节变更申请；留空表示不接受申请。",
+            "completion_rule": _(
+                "办结必办即完成：全部必办环节通过即办结；办结全部即完成：全部适用环节通过才办结。"
+            ),
+            "change_deadline": _(
+                "各部门可在此日期（含）之前提交环节变更申请；留空表示不接受申请。"
+            ),
         }
-        error_messages = {"name": {"unique": "已有同名的离校类别，请换一个名称。"}}
+        error_messages = {"name": {"unique": _("已有同名的离校类别，请换一个名称。")}}

@@ -2,6 +2,8 @@
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from lixiao.clearance.models import Category, OwnerType, Step
 from lixiao.console.forms import BootstrapMixin
@@ -16,32 +18,32 @@ def open_categories():
 
 class ChangeRequestForm(BootstrapMixin, forms.Form):
     category = forms.ModelChoiceField(
-        label="离校类别", queryset=Category.objects.none(), empty_label=None
+        label=_("离校类别"), queryset=Category.objects.none(), empty_label=None
     )
     kind = forms.ChoiceField(
-        label="申请类型",
+        label=_("申请类型"),
         choices=ChangeRequest.Kind.choices,
         widget=forms.RadioSelect,
         initial=ChangeRequest.Kind.ADD,
     )
     step = forms.ModelChoiceField(
-        label="要删除的环节",
+        label=_("要删除的环节"),
         queryset=Step.objects.none(),
         required=False,
-        empty_label="（删除环节时选择）",
+        empty_label=_("（删除环节时选择）"),
     )
-    title = forms.CharField(label="新环节标题", max_length=64, required=False)
-    owner_type = forms.ChoiceField(label="环节类型", choices=OwnerType.choices, required=False)
+    title = forms.CharField(label=_("新环节标题"), max_length=64, required=False)
+    owner_type = forms.ChoiceField(label=_("环节类型"), choices=OwnerType.choices, required=False)
     department = forms.ModelChoiceField(
-        label="所属部门",
+        label=_("所属部门"),
         queryset=Department.objects.all(),
         required=False,
-        empty_label="（院系环节不选）",
+        empty_label=_("（院系环节不选）"),
     )
     instructions = forms.CharField(
-        label="办理说明", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("办理说明"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    reason = forms.CharField(label="申请理由", widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(label=_("申请理由"), widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,33 +62,41 @@ class ChangeRequestForm(BootstrapMixin, forms.Form):
         if kind == ChangeRequest.Kind.REMOVE:
             step = data.get("step")
             if step is None:
-                self.add_error("step", "请选择要删除的环节。")
+                self.add_error("step", gettext("请选择要删除的环节。"))
             elif step.category_id != category.id:
-                self.add_error("step", f"“{step.title}”不属于“{category.name}”。")
+                self.add_error(
+                    "step",
+                    gettext("“%(step)s”不属于“%(category)s”。")
+                    % {"step": step.title, "category": category.name},
+                )
             else:
                 data["title"] = step.title
         else:
             title = (data.get("title") or "").strip()
             if not title:
-                self.add_error("title", "请填写新环节的标题。")
+                self.add_error("title", gettext("请填写新环节的标题。"))
             elif Step.objects.filter(category=category, title=title).exists():
-                self.add_error("title", f"“{category.name}”已有“{title}”环节。")
+                self.add_error(
+                    "title",
+                    gettext("“%(category)s”已有“%(title)s”环节。")
+                    % {"category": category.name, "title": title},
+                )
             if data.get("owner_type") == OwnerType.DEPARTMENT and not data.get("department"):
-                self.add_error("department", "学校部门环节须选择所属部门。")
+                self.add_error("department", gettext("学校部门环节须选择所属部门。"))
             data["step"] = None
         return data
 
 
 class DecisionForm(BootstrapMixin, forms.Form):
     decision = forms.ChoiceField(
-        choices=[("approve", "同意"), ("reject", "驳回")], widget=forms.HiddenInput
+        choices=[("approve", _("同意")), ("reject", _("驳回"))], widget=forms.HiddenInput
     )
     note = forms.CharField(
-        label="审核意见", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("审核意见"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
     def clean(self):
         data = super().clean()
         if data.get("decision") == "reject" and not (data.get("note") or "").strip():
-            self.add_error("note", "驳回时请写明理由，申请人将看到这段文字。")
+            self.add_error("note", gettext("驳回时请写明理由，申请人将看到这段文字。"))
         return data

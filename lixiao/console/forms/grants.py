@@ -2,6 +2,8 @@
 
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from lixiao.clearance.models import Grant, OwnerType, Scope, Step
 from lixiao.console.forms import BootstrapMixin, DateInput
@@ -27,25 +29,29 @@ def check_scope(step: Step, scope: str, college) -> dict[str, str]:
     """Errors by field: department steps reach the whole school, college steps one college or 'mine'."""
     errors = {}
     if step.owner_type == OwnerType.DEPARTMENT and scope != Scope.SCHOOL:
-        errors["scope"] = f"“{step.title}”是学校部门环节，授权范围应为全校。"
+        errors["scope"] = gettext("“%(step)s”是学校部门环节，授权范围应为全校。") % {
+            "step": step.title
+        }
     if step.owner_type == OwnerType.COLLEGE and scope == Scope.SCHOOL:
-        errors["scope"] = f"“{step.title}”是院系环节，请按院系授权（本院系或我的学生）。"
+        errors["scope"] = gettext("“%(step)s”是院系环节，请按院系授权（本院系或我的学生）。") % {
+            "step": step.title
+        }
     if scope == Scope.COLLEGE and not college:
-        errors["college"] = "范围为本院系时须选择院系。"
+        errors["college"] = gettext("范围为本院系时须选择院系。")
     return errors
 
 
 class GrantFormBase(BootstrapMixin, forms.Form):
-    scope = forms.ChoiceField(label="范围", choices=Scope.choices)
-    starts_on = forms.DateField(label="生效日期", required=False, widget=DateInput())
+    scope = forms.ChoiceField(label=_("范围"), choices=Scope.choices)
+    starts_on = forms.DateField(label=_("生效日期"), required=False, widget=DateInput())
     ends_on = forms.DateField(
-        label="截止日期", required=False, widget=DateInput(), help_text="留空表示不限。"
+        label=_("截止日期"), required=False, widget=DateInput(), help_text=_("留空表示不限。")
     )
 
     def clean(self):
         data = super().clean()
         if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
-            self.add_error("ends_on", "截止日期不能早于生效日期。")
+            self.add_error("ends_on", gettext("截止日期不能早于生效日期。"))
         return data
 
     def duplicate(self, batch, step, user, scope, college) -> bool:
@@ -57,19 +63,19 @@ class GrantFormBase(BootstrapMixin, forms.Form):
 
 class GrantForm(GrantFormBase):
     step = forms.ModelChoiceField(
-        label="环节", queryset=Step.objects.none(), empty_label="（请选择环节）"
+        label=_("环节"), queryset=Step.objects.none(), empty_label=_("（请选择环节）")
     )
-    staff_number = forms.CharField(label="职工号", max_length=32)
+    staff_number = forms.CharField(label=_("职工号"), max_length=32)
     name = forms.CharField(
-        label="姓名",
+        label=_("姓名"),
         max_length=64,
         required=False,
-        help_text="职工号尚未登记时填写，将据此创建教职工账号。",
+        help_text=_("职工号尚未登记时填写，将据此创建教职工账号。"),
     )
     college = forms.ModelChoiceField(
-        label="院系", queryset=College.objects.all(), required=False, empty_label="（不限）"
+        label=_("院系"), queryset=College.objects.all(), required=False, empty_label=_("（不限）")
     )
-    is_lead = forms.BooleanField(label="院系负责人（可向本院系辅导员再授权）", required=False)
+    is_lead = forms.BooleanField(label=_("院系负责人（可向本院系辅导员再授权）"), required=False)
     field_order = [
         "step",
         "staff_number",
@@ -94,9 +100,15 @@ class GrantForm(GrantFormBase):
         data["staff_number"] = number
         person = find_person(number) if number else None
         if number and person is None and not (data.get("name") or "").strip():
-            self.add_error("name", f"职工号 {number} 尚未登记，请填写姓名以创建账号。")
+            self.add_error(
+                "name",
+                gettext("职工号 %(number)s 尚未登记，请填写姓名以创建账号。") % {"number": number},
+            )
         if person is not None and hasattr(person, "student"):
-            self.add_error("staff_number", f"{number} 是学生学号，不能授权办理。")
+            self.add_error(
+                "staff_number",
+                gettext("%(number)s 是学生学号，不能授权办理。") % {"number": number},
+            )
         step, scope = data.get("step"), data.get("scope")
         if step and scope:
             for field, message in check_scope(step, scope, data.get("college")).items():
@@ -104,10 +116,14 @@ class GrantForm(GrantFormBase):
             if scope == Scope.SCHOOL:
                 data["college"] = None
             if data.get("is_lead") and scope != Scope.COLLEGE:
-                self.add_error("is_lead", "只有按院系授权的人员可设为院系负责人。")
+                self.add_error("is_lead", gettext("只有按院系授权的人员可设为院系负责人。"))
         if person is not None and step and scope and not self.errors:
             if self.duplicate(self.batch, step, person, scope, data.get("college")):
-                self.add_error("staff_number", f"{person} 已有“{step.title}”的相同授权。")
+                self.add_error(
+                    "staff_number",
+                    gettext("%(person)s 已有“%(step)s”的相同授权。")
+                    % {"person": person, "step": step.title},
+                )
         data["person"] = person
         return data
 
@@ -132,9 +148,9 @@ class DelegationForm(GrantFormBase):
     """A college lead grants one of its lead grants' steps to a counselor of the same college."""
 
     lead = forms.ModelChoiceField(
-        label="批次与环节", queryset=Grant.objects.none(), empty_label=None
+        label=_("批次与环节"), queryset=Grant.objects.none(), empty_label=None
     )
-    staff_number = forms.CharField(label="辅导员职工号", max_length=32)
+    staff_number = forms.CharField(label=_("辅导员职工号"), max_length=32)
     field_order = ["lead", "staff_number", "scope", "starts_on", "ends_on"]
 
     def __init__(self, *args, leads, **kwargs):
@@ -144,8 +160,8 @@ class DelegationForm(GrantFormBase):
             f"{g.batch.name} · {g.step.title} · {g.college.name}"
         )
         self.fields["scope"].choices = [
-            (Scope.COLLEGE, "本院系"),
-            (Scope.MINE, "我的学生（名单上的辅导员）"),
+            (Scope.COLLEGE, gettext("本院系")),
+            (Scope.MINE, gettext("我的学生（名单上的辅导员）")),
         ]
 
     def clean(self):
@@ -157,12 +173,13 @@ class DelegationForm(GrantFormBase):
         if staff is None or staff.college_id != lead.college_id:
             self.add_error(
                 "staff_number",
-                f"职工号 {number} 不是{lead.college.name}的教职工，只能授权本院系人员。",
+                gettext("职工号 %(number)s 不是%(college)s的教职工，只能授权本院系人员。")
+                % {"number": number, "college": lead.college.name},
             )
             return data
         college = lead.college if data.get("scope") == Scope.COLLEGE else None
         if self.duplicate(lead.batch, lead.step, staff.user, data.get("scope"), college):
-            self.add_error("staff_number", f"{staff} 已有此授权。")
+            self.add_error("staff_number", gettext("%(staff)s 已有此授权。") % {"staff": staff})
         data["person"], data["college"] = staff.user, college
         return data
 

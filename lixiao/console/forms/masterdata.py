@@ -1,6 +1,8 @@
 """Master data forms: colleges, departments and staff (账号随教职工创建)."""
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from lixiao.console.forms import BootstrapMixin
 from lixiao.directory import idnumbers
@@ -21,9 +23,11 @@ class DepartmentForm(BootstrapMixin, forms.ModelForm):
 
 class StaffForm(BootstrapMixin, forms.ModelForm):
     id_number = forms.CharField(
-        label="身份证件号",
+        label=_("身份证件号"),
         required=False,
-        help_text="填写后初始密码为其后 6 位；不填则账号暂无可用密码，须由管理员重置密码。编辑时留空表示不修改。",
+        help_text=_(
+            "填写后初始密码为其后 6 位；不填则账号暂无可用密码，须由管理员重置密码。编辑时留空表示不修改。"
+        ),
     )
 
     class Meta:
@@ -39,7 +43,7 @@ class StaffForm(BootstrapMixin, forms.ModelForm):
     def clean_staff_number(self):
         number = self.cleaned_data["staff_number"].strip()
         if not self.instance.pk and User.objects.filter(username=number).exists():
-            raise forms.ValidationError("该号码已被其他账号使用")
+            raise forms.ValidationError(gettext("该号码已被其他账号使用"))
         return number
 
     def clean_id_number(self):
@@ -53,9 +57,9 @@ class StaffForm(BootstrapMixin, forms.ModelForm):
 
 class SearchForm(forms.Form):
     q = forms.CharField(
-        label="搜索",
+        label=_("搜索"),
         required=False,
         widget=forms.TextInput(
-            attrs={"class": "form-control", "placeholder": "代码、名称、职工号或姓名"}
+            attrs={"class": "form-control", "placeholder": _("代码、名称、职工号或姓名")}
         ),
     )

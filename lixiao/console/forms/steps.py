@@ -1,6 +1,8 @@
 """The step form and its applicability-condition builder (attribute, operator, values)."""
 
 from django import forms
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from lixiao.clearance import rules
 from lixiao.clearance.models import OwnerType, Step
@@ -25,20 +27,25 @@ class StepForm(BootstrapMixin, forms.ModelForm):
             "deadline",
         ]
         widgets = {"deadline": DateInput(), "instructions": forms.Textarea(attrs={"rows": 3})}
-        labels = {"source": "集成表", "department": "所属部门"}
+        labels = {
+            "source": pgettext_lazy("one integration source", "集成表"),
+            "department": _("所属部门"),
+        }
         help_texts = {
-            "owner_type": "学校部门：由该部门为全体学生办理；院系：由各院系人员为本院系学生办理。",
-            "automatic": "按集成表（如 集成表1 财务处、集成表2 图书馆）的数据自动通过或退回。",
-            "is_final": "院系离校等最终环节：其他必办环节全部通过后才能办理；每个类别至多一个。",
-            "survey_bound": "学生提交调查问卷时自动通过（需在学生服务设置中开启问卷）。",
-            "instructions": "办理地点、时间、需携带的材料等，学生在离校单上可见。",
+            "owner_type": _(
+                "学校部门：由该部门为全体学生办理；院系：由各院系人员为本院系学生办理。"
+            ),
+            "automatic": _("按集成表（如 集成表1 财务处、集成表2 图书馆）的数据自动通过或退回。"),
+            "is_final": _("院系离校等最终环节：其他必办环节全部通过后才能办理；每个类别至多一个。"),
+            "survey_bound": _("学生提交调查问卷时自动通过（需在学生服务设置中开启问卷）。"),
+            "instructions": _("办理地点、时间、需携带的材料等，学生在离校单上可见。"),
         }
 
     def __init__(self, *args, category, **kwargs):
         self.category = category
         super().__init__(*args, **kwargs)
-        self.fields["department"].empty_label = "（请选择）"
-        self.fields["source"].empty_label = "（不自动办理）"
+        self.fields["department"].empty_label = gettext("（请选择）")
+        self.fields["source"].empty_label = gettext("（不自动办理）")
 
     def clean_title(self):
         title = self.cleaned_data["title"].strip()
@@ -46,22 +53,22 @@ class StepForm(BootstrapMixin, forms.ModelForm):
             pk=self.instance.pk
         )
         if others.exists():
-            raise forms.ValidationError("本类别已有同名环节，请换一个标题。")
+            raise forms.ValidationError(gettext("本类别已有同名环节，请换一个标题。"))
         return title
 
     def clean(self):
         data = super().clean()
         owner = data.get("owner_type")
         if owner == OwnerType.DEPARTMENT and not data.get("department"):
-            self.add_error("department", "学校部门环节须选择所属部门。")
+            self.add_error("department", gettext("学校部门环节须选择所属部门。"))
         if owner == OwnerType.COLLEGE:
             data["department"] = None  # a college step belongs to every college, not one department
         if data.get("automatic") and not data.get("source"):
-            self.add_error("source", "自动办理的环节须选择集成表。")
+            self.add_error("source", gettext("自动办理的环节须选择集成表。"))
         if not data.get("automatic"):
             data["source"] = None
         if data.get("automatic") and data.get("survey_bound"):
-            self.add_error("survey_bound", "自动办理的环节不能同时设为“提交问卷即通过”。")
+            self.add_error("survey_bound", gettext("自动办理的环节不能同时设为“提交问卷即通过”。"))
         if data.get("is_final"):
             other = (
                 Step.objects.filter(category=self.category, is_final=True)
@@ -70,30 +77,32 @@ class StepForm(BootstrapMixin, forms.ModelForm):
             )
             if other:
                 self.add_error(
-                    "is_final", f"本类别的最终环节已是“{other.title}”，每个类别至多一个最终环节。"
+                    "is_final",
+                    gettext("本类别的最终环节已是“%(step)s”，每个类别至多一个最终环节。")
+                    % {"step": other.title},
                 )
         return data
 
 
 class ConditionForm(BootstrapMixin, forms.Form):
     attr = forms.ChoiceField(
-        label="学生属性",
-        choices=[("", "（不限）"), *rules.CONDITION_ATTRIBUTES.items()],
+        label=_("学生属性"),
+        choices=[("", _("（不限）")), *rules.CONDITION_ATTRIBUTES.items()],
         required=False,
     )
     op = forms.ChoiceField(
-        label="运算", choices=list(rules.OPERATORS.items()), initial="in", required=False
+        label=_("运算"), choices=list(rules.OPERATORS.items()), initial="in", required=False
     )
     values = forms.CharField(
-        label="取值",
+        label=_("取值"),
         required=False,
-        help_text="多个取值用顿号、逗号或换行分隔，如：中共党员、中共预备党员",
+        help_text=_("多个取值用顿号、逗号或换行分隔，如：中共党员、中共预备党员"),
     )
 
     def clean(self):
         data = super().clean()
         if data.get("attr") and not split_values(data.get("values", "")):
-            self.add_error("values", "请填写至少一个取值。")
+            self.add_error("values", gettext("请填写至少一个取值。"))
         return data
 
     def clause(self) -> dict | None:

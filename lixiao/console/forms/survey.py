@@ -1,6 +1,8 @@
 """Service settings (学生服务设置) and the survey's question editor."""
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from lixiao.console.forms import BootstrapMixin, split_values
 from lixiao.survey.models import Question
@@ -8,18 +10,18 @@ from lixiao.survey.models import Question
 
 class ServiceForm(BootstrapMixin, forms.Form):
     survey_enabled = forms.BooleanField(
-        label="向学生提供调查问卷",
+        label=_("向学生提供调查问卷"),
         required=False,
-        help_text="离校单始终提供；问卷开启后学生在离校单页面填写，只能提交一次。",
+        help_text=_("离校单始终提供；问卷开启后学生在离校单页面填写，只能提交一次。"),
     )
 
 
 class QuestionForm(BootstrapMixin, forms.ModelForm):
     choices_text = forms.CharField(
-        label="选项",
+        label=_("选项"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="单选、多选题每行一个选项（至少两个）；填空题留空。",
+        help_text=_("单选、多选题每行一个选项（至少两个）；填空题留空。"),
     )
 
     class Meta:
@@ -35,7 +37,7 @@ class QuestionForm(BootstrapMixin, forms.ModelForm):
         data = super().clean()
         options = [v for v in split_values(data.get("choices_text", "")) if v]
         if data.get("kind") in (Question.Kind.SINGLE, Question.Kind.MULTIPLE) and len(options) < 2:
-            self.add_error("choices_text", "单选题和多选题至少需要两个选项。")
+            self.add_error("choices_text", gettext("单选题和多选题至少需要两个选项。"))
         data["options"] = options if data.get("kind") != Question.Kind.TEXT else []
         return data
 

@@ -6,6 +6,7 @@ Small files are applied in the request; larger ones by a background task with a 
 import logging
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 from django_tasks import task
 
 from lixiao.console.importers.masterdata import (  # noqa: F401 (the registry and the views use these)
@@ -20,6 +21,8 @@ from lixiao.tabular.models import ImportJob
 from lixiao.tabular.reader import TableError
 
 BACKGROUND_ROWS = 5000  # larger imports are applied by the task worker, with a progress bar
+# Stored on the job as it is (a background task has no reader); the preview page translates it.
+IMPORT_FAILED = gettext_noop("导入失败，所有更改均已撤回。请稍后重试；如仍失败请联系技术支持。")
 log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------------
@@ -54,7 +57,7 @@ def apply_import(job_id: int) -> dict:
         return {"error": str(exc)}
     except Exception:
         log.exception("import %s failed", job_id)
-        _fail(job_id, "导入失败，所有更改均已撤回。请稍后重试；如仍失败请联系技术支持。")
+        _fail(job_id, IMPORT_FAILED)
         raise
     return job.result
 

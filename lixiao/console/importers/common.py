@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from lixiao.clearance import bulkdb
 from lixiao.directory import idnumbers
@@ -22,13 +24,18 @@ from lixiao.tabular.schema import RowError
 STUDENT_TYPES = frozenset(StudentType.values)
 EXAMPLE_ID = "11010119900307001" + idnumbers.check_digit("11010119900307001")
 MAX_WARNINGS = 1000
-# Rows with these errors can be fixed by a tick on the preview instead of a new file.
-UNKNOWN_COLLEGE = "院系不存在"
-UNKNOWN_COUNSELOR = "辅导员工号不存在"
 
 
 # ---------------------------------------------------------------------------------------------
 # cell parsers shared by every importer (raise ValueError with the sentence shown on the row)
+#
+# Row messages are written in the uploader's language when the preview is computed (they are
+# stored on the job for that person's preview page); cell values and column headers never are.
+
+
+def values_list(values) -> str:
+    """Allowed values in a message: the values themselves, separated as the language lists."""
+    return pgettext("list separator", "、").join(values)
 
 
 def parse_id_number(raw: str) -> str:
@@ -40,20 +47,24 @@ def parse_id_number(raw: str) -> str:
 
 def parse_student_type(raw: str) -> str:
     if raw not in STUDENT_TYPES:
-        raise ValueError(f"学生类别应为：{'、'.join(StudentType.values)}")
+        raise ValueError(
+            _("学生类别应为：%(values)s") % {"values": values_list(StudentType.values)}
+        )
     return raw
 
 
 def parse_gender(raw: str) -> str:
     if raw not in ("男", "女"):
-        raise ValueError("性别应为“男”或“女”")
+        raise ValueError(_("性别应为“男”或“女”"))
     return raw
 
 
 def parse_political_status(raw: str) -> str:
     # Applicability conditions compare exact words: a variant spelling would silently skip a step.
     if raw not in POLITICAL_STATUSES:
-        raise ValueError(f"政治面貌应为：{'、'.join(POLITICAL_STATUSES)}")
+        raise ValueError(
+            _("政治面貌应为：%(values)s") % {"values": values_list(POLITICAL_STATUSES)}
+        )
     return raw
 
 

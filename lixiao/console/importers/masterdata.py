@@ -1,5 +1,8 @@
 """Master-data importers: colleges and departments (one code/name importer) and staff."""
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from lixiao.clearance.models import Event, Source
 from lixiao.console.importers.common import (
     EXAMPLE_ID,
@@ -44,7 +47,7 @@ class PlaceImporter(jobs.Importer):
                     RowError(
                         row,
                         self.columns[0].header,
-                        f"代码在文件中重复（与第 {first[v['code']]} 行）",
+                        _("代码在文件中重复（与第 %(row)s 行）") % {"row": first[v["code"]]},
                         v["code"],
                     )
                 )
@@ -52,10 +55,10 @@ class PlaceImporter(jobs.Importer):
             owner = names.get(v["name"])
             if (owner and owner != v["code"]) or seen_names.get(v["name"], v["code"]) != v["code"]:
                 errors.append(
-                    RowError(row, self.columns[1].header, "名称已被其他代码使用", v["name"])
+                    RowError(row, self.columns[1].header, _("名称已被其他代码使用"), v["name"])
                 )
             seen_names.setdefault(v["name"], v["code"])
-        good = [v for _, v in good_rows(errors, validated.rows)]
+        good = [v for _row, v in good_rows(errors, validated.rows)]
         new = [v for v in good if v["code"] not in known]
         changed = [
             v
@@ -75,7 +78,9 @@ class PlaceImporter(jobs.Importer):
 
     def apply(self, plan: jobs.Plan) -> dict:
         if plan.errors:
-            raise TableError(f"文件中仍有 {len(plan.errors)} 处错误，未导入。请修改后重新上传。")
+            raise TableError(
+                _("文件中仍有 %(n)s 处错误，未导入。请修改后重新上传。") % {"n": len(plan.errors)}
+            )
         known = {p.code: p for p in self.model.objects.all()}
         fields = ("name", *self.extra)
         # Names are unique: park renamed rows on a temporary name first so swaps do not collide.
@@ -140,18 +145,25 @@ STAFF_COLUMNS = [
     Column("staff_number", "职工号", required=True, example="T1001"),
     Column("name", "姓名", required=True, example="张老师"),
     Column(
-        "college", "院系", example="计算机与信息科学学院", help="院系名称或代码；院系辅导员填写"
+        "college",
+        "院系",
+        example="计算机与信息科学学院",
+        help=gettext_noop("院系名称或代码；院系辅导员填写"),
     ),
-    Column("department", "职能部门", example="", help="部门名称或代码；职能部门人员填写"),
+    Column(
+        "department", "职能部门", example="", help=gettext_noop("部门名称或代码；职能部门人员填写")
+    ),
     Column("phone", "联系电话", example="023-00000000"),
     Column(
         "id_number",
         "身份证件号",
         parse=parse_id_number,
         example=EXAMPLE_ID,
-        help="填写后初始密码为其后 6 位；不填则账号暂无可用密码，须由管理员重置",
+        help=gettext_noop("填写后初始密码为其后 6 位；不填则账号暂无可用密码，须由管理员重置"),
     ),
 ]
+# The help texts are the template workbook's cell comments (kept Chinese: gettext_noop only
+# marks them for pages that show them translated).
 
 
 @jobs.register
@@ -163,7 +175,7 @@ class StaffImporter(jobs.Importer):
 
     def check(self, validated) -> jobs.Plan:
         colleges, departments = PlaceIndex(College), PlaceIndex(Department)
-        numbers = [v["staff_number"] for _, v in validated.rows]
+        numbers = [v["staff_number"] for _row, v in validated.rows]
         staff = staff_by_number(numbers)
         taken = usernames_taken(numbers)
         errors, first, rows = [], {}, []
@@ -173,20 +185,28 @@ class StaffImporter(jobs.Importer):
             if number in first:
                 errors.append(
                     RowError(
-                        row, "职工号", f"职工号在文件中重复（与第 {first[number]} 行）", number
+                        row,
+                        "职工号",
+                        _("职工号在文件中重复（与第 %(row)s 行）") % {"row": first[number]},
+                        number,
                     )
                 )
             first.setdefault(number, row)
             if number not in staff and number in taken:
-                errors.append(RowError(row, "职工号", "该号码已被学生账号使用", number))
+                errors.append(RowError(row, "职工号", _("该号码已被学生账号使用"), number))
             college = colleges.find(v["college"]) if v["college"] else None
             if v["college"] and college is None:
-                errors.append(RowError(row, "院系", "院系不存在，请先在院系中添加", v["college"]))
+                errors.append(
+                    RowError(row, "院系", _("院系不存在，请先在院系中添加"), v["college"])
+                )
             department = departments.find(v["department"]) if v["department"] else None
             if v["department"] and department is None:
                 errors.append(
                     RowError(
-                        row, "职能部门", "职能部门不存在，请先在职能部门中添加", v["department"]
+                        row,
+                        "职能部门",
+                        _("职能部门不存在，请先在职能部门中添加"),
+                        v["department"],
                     )
                 )
             if len(errors) == bad:
@@ -215,7 +235,9 @@ class StaffImporter(jobs.Importer):
 
     def apply(self, plan: jobs.Plan) -> dict:
         if plan.errors:
-            raise TableError(f"文件中仍有 {len(plan.errors)} 处错误，未导入。请修改后重新上传。")
+            raise TableError(
+                _("文件中仍有 %(n)s 处错误，未导入。请修改后重新上传。") % {"n": len(plan.errors)}
+            )
         existing = {
             s.staff_number: s
             for s in Staff.objects.filter(staff_number__in=[r.staff_number for r in plan.rows])

@@ -5,14 +5,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from lixiao.clearance import bulkdb, services
 from lixiao.clearance.models import Batch, Event, Form, Source
 from lixiao.console.importers.common import (
     EXAMPLE_ID,
     MAX_WARNINGS,
-    UNKNOWN_COLLEGE,
-    UNKNOWN_COUNSELOR,
     PlaceIndex,
     StaffEntry,
     create_colleges,
@@ -48,11 +48,15 @@ ROSTER_COLUMNS = [
         required=True,
         parse=parse_id_number,
         example=EXAMPLE_ID,
-        help="18 位居民身份证号；最后 6 位是初始密码",
+        help=gettext_noop("18 位居民身份证号；最后 6 位是初始密码"),
     ),
     Column("gender", "性别", parse=parse_gender, example="男"),
     Column(
-        "college", "院系", required=True, example="计算机与信息科学学院", help="院系名称或院系代码"
+        "college",
+        "院系",
+        required=True,
+        example="计算机与信息科学学院",
+        help=gettext_noop("院系名称或院系代码"),
     ),
     Column("major", "专业", example="计算机科学与技术"),
     Column("class_name", "班级", example="2022级1班"),
@@ -73,9 +77,22 @@ ROSTER_COLUMNS = [
     ),
     Column("dormitory", "宿舍", example="桃园3栋201"),
     Column("phone", "联系电话", example="13800000000"),
-    Column("counselor_number", "辅导员工号", example="T1001", help="“我的学生”授权据此找到学生"),
-    Column("counselor_name", "辅导员姓名", example="张老师", help="工号不存在时据此创建辅导员账号"),
+    Column(
+        "counselor_number",
+        "辅导员工号",
+        example="T1001",
+        help=gettext_noop("“我的学生”授权据此找到学生"),
+    ),
+    Column(
+        "counselor_name",
+        "辅导员姓名",
+        example="张老师",
+        help=gettext_noop("工号不存在时据此创建辅导员账号"),
+    ),
 ]
+# The help texts above are also the template workbook's cell comments, so they stay Chinese
+# (gettext_noop only marks them); the roster page shows them translated. The student-type and
+# political-status help lists the values a file must contain and is not translated.
 ROSTER_NOTES = [
     "院系可填写名称或代码；名单中出现系统里没有的院系或辅导员时，预览页可勾选一并创建。",
     "同一学号在文件中只能出现一次；已在本批次名单中的学生只更新其信息，不新建离校单。",
@@ -127,16 +144,21 @@ class RosterImporter(jobs.Importer):
         create_colleges_ok = bool(self.context.get("create_colleges"))
         create_counselors_ok = bool(self.context.get("create_counselors"))
         colleges = PlaceIndex(College)
-        numbers = [v["student_number"] for _, v in validated.rows]
+        numbers = [v["student_number"] for _row, v in validated.rows]
         existing = _existing_students(numbers)
         forms_of = _forms_of([s["id"] for s in existing.values()])
         counselor_numbers = [
-            v["counselor_number"] for _, v in validated.rows if v["counselor_number"]
+            v["counselor_number"] for _row, v in validated.rows if v["counselor_number"]
         ]
         staff = staff_by_number(counselor_numbers)
         taken = usernames_taken([*counselor_numbers, *(n for n in numbers if n not in existing)])
 
         errors: list[RowError] = []
+        # Unknown colleges and counselors can be created by a tick on the preview instead of
+        # a new file: the values, and the rows that only need such a tick, are kept here.
+        unknown_colleges: set[str] = set()
+        unknown_counselors: set[str] = set()
+        offerable_rows: set[int] = set()
         warnings: list[dict] = []
         first_row: dict[str, int] = {}
         new_colleges: dict[str, None] = {}
@@ -149,24 +171,27 @@ class RosterImporter(jobs.Importer):
             if number in first_row:
                 errors.append(
                     RowError(
-                        row, "学号", f"学号在文件中重复（与第 {first_row[number]} 行）", number
+                        row,
+                        "学号",
+                        _("学号在文件中重复（与第 %(row)s 行）") % {"row": first_row[number]},
+                        number,
                     )
                 )
             else:
                 first_row[number] = row
             current = existing.get(number)
             if current is None and number in taken:
-                errors.append(RowError(row, "学号", "该学号已被教职工账号使用", number))
+                errors.append(RowError(row, "学号", _("该学号已被教职工账号使用"), number))
             college = colleges.find(v["college"])
             if college is None:
                 if create_colleges_ok:
                     new_colleges[v["college"]] = None
                 else:
                     errors.append(
-                        RowError(
-                            row, "院系", f"{UNKNOWN_COLLEGE}（可在预览页勾选创建）", v["college"]
-                        )
+                        RowError(row, "院系", _("院系不存在（可在预览页勾选创建）"), v["college"])
                     )
+                    unknown_colleges.add(v["college"])
+                    offerable_rows.add(row)
             counselor_number, counselor_name = v["counselor_number"], v["counselor_name"]
             if counselor_number and counselor_number not in staff:
                 if counselor_number in taken:
@@ -174,7 +199,7 @@ class RosterImporter(jobs.Importer):
                         RowError(
                             row,
                             "辅导员工号",
-                            "该工号已被学生账号使用，不是教职工",
+                            _("该工号已被学生账号使用，不是教职工"),
                             counselor_number,
                         )
                     )
@@ -183,10 +208,14 @@ class RosterImporter(jobs.Importer):
                         RowError(
                             row,
                             "辅导员工号",
-                            "辅导员工号不存在；请填写辅导员姓名以便创建",
+                            _("辅导员工号不存在；请填写辅导员姓名以便创建"),
                             counselor_number,
                         )
                     )
+                    # Counted as offerable like the next case (as when this was matched on the
+                    # message's first words), although a tick cannot supply the missing name.
+                    unknown_counselors.add(counselor_number)
+                    offerable_rows.add(row)
                 elif create_counselors_ok:
                     new_counselors.setdefault(counselor_number, counselor_name)
                 else:
@@ -194,10 +223,12 @@ class RosterImporter(jobs.Importer):
                         RowError(
                             row,
                             "辅导员工号",
-                            f"{UNKNOWN_COUNSELOR}（可在预览页勾选创建）",
+                            _("辅导员工号不存在（可在预览页勾选创建）"),
                             counselor_number,
                         )
                     )
+                    unknown_counselors.add(counselor_number)
+                    offerable_rows.add(row)
             enrolled = bool(current and batch.id in forms_of.get(current["id"], ()))
             if (
                 current
@@ -208,7 +239,10 @@ class RosterImporter(jobs.Importer):
                 # Forms copy the college for scope and counters; moving it is not a roster edit.
                 errors.append(
                     RowError(
-                        row, "院系", "该学生已有离校单，不能通过名单导入更改院系", v["college"]
+                        row,
+                        "院系",
+                        _("该学生已有离校单，不能通过名单导入更改院系"),
+                        v["college"],
                     )
                 )
             if len(errors) > bad:
@@ -220,7 +254,8 @@ class RosterImporter(jobs.Importer):
                         "row": row,
                         "column": "学生类别",
                         "value": v["student_type"],
-                        "message": f"与批次的学生类别“{batch.student_type}”不同",
+                        "message": _("与批次的学生类别“%(type)s”不同")
+                        % {"type": batch.student_type},
                     }
                 )
             if enrolled:
@@ -229,7 +264,7 @@ class RosterImporter(jobs.Importer):
                         "row": row,
                         "column": "学号",
                         "value": number,
-                        "message": "已在本批次名单中：只更新学生信息，不新建离校单",
+                        "message": _("已在本批次名单中：只更新学生信息，不新建离校单"),
                     }
                 )
             student = StudentRow(
@@ -276,15 +311,9 @@ class RosterImporter(jobs.Importer):
         }
         plan_counts["new_colleges"] = list(new_colleges)
         plan_counts["new_counselors"] = [[k, v] for k, v in new_counselors.items()]
-        plan_counts["unknown_colleges"] = sorted(
-            {e.value for e in errors if e.message.startswith(UNKNOWN_COLLEGE)}
-        )
-        plan_counts["unknown_counselors"] = sorted(
-            {e.value for e in errors if e.message.startswith(UNKNOWN_COUNSELOR)}
-        )
-        plan_counts["offerable_rows"] = len(
-            {e.row for e in errors if e.message.startswith((UNKNOWN_COLLEGE, UNKNOWN_COUNSELOR))}
-        )
+        plan_counts["unknown_colleges"] = sorted(unknown_colleges)
+        plan_counts["unknown_counselors"] = sorted(unknown_counselors)
+        plan_counts["offerable_rows"] = len(offerable_rows)
         plan_counts["warnings"] = warnings[:MAX_WARNINGS]
         plan_counts["warning_count"] = len(warnings)
         progress(self.job, 40)
@@ -293,7 +322,8 @@ class RosterImporter(jobs.Importer):
     def apply(self, plan: jobs.Plan) -> dict:
         if plan.errors:
             raise TableError(
-                f"文件中仍有 {len(plan.errors)} 处错误，名单未导入。请修改后重新上传。"
+                _("文件中仍有 %(n)s 处错误，名单未导入。请修改后重新上传。")
+                % {"n": len(plan.errors)}
             )
         batch = Batch.objects.select_related("category").get(pk=self.context["batch"])
         user = self.job.created_by

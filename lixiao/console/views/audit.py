@@ -3,18 +3,21 @@
 import uuid
 from datetime import datetime, time
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lixiao.clearance import services
 from lixiao.clearance.models import Event, Source, State
 from lixiao.console.access import actor, can_change, office_view
 from lixiao.console.forms.audit import AuditFilterForm
+from lixiao.console.views.categories import join_names
 from lixiao.console.views.roster import xlsx_response
 from lixiao.tabular.writer import export
 
@@ -113,7 +116,9 @@ def audit_export(request):
                 str(e.group) if e.group else "",
             ]
 
-    data = export(headers, rows(), sheet="审计日志")
+    # The file's contents stay in the default language (the state and source labels included).
+    with translation.override(settings.LANGUAGE_CODE):
+        data = export(headers, rows(), sheet="审计日志")
     # Exports of personal data are themselves audited (who took what, with which filter).
     services.log(
         actor(request),
@@ -133,17 +138,29 @@ def audit_undo(request):
     try:
         group = uuid.UUID(request.POST.get("group", ""))
     except ValueError:
-        messages.error(request, "操作组编号无效。")
+        messages.error(request, _("操作组编号无效。"))
         return target
     try:
         outcome = services.undo_group(actor(request, Source.ADMIN), group)
     except services.UndoRefused as refusal:
-        detail = f"：{'、'.join(refusal.students[:50])}" if refusal.students else ""
-        more = f" 等 {len(refusal.students)} 人" if len(refusal.students) > 50 else ""
-        messages.error(request, f"不能撤销：{refusal}{detail}{more}")
+        if len(refusal.students) > 50:
+            message = _("不能撤销：%(reason)s：%(students)s 等 %(n)s 人") % {
+                "reason": refusal,
+                "students": join_names(refusal.students[:50]),
+                "n": len(refusal.students),
+            }
+        elif refusal.students:
+            message = _("不能撤销：%(reason)s：%(students)s") % {
+                "reason": refusal,
+                "students": join_names(refusal.students),
+            }
+        else:
+            message = _("不能撤销：%(reason)s") % {"reason": refusal}
+        messages.error(request, message)
         return target
     messages.success(
         request,
-        f"已撤销操作组，{len(outcome.changed)} 名学生的环节状态已恢复（新操作组 {outcome.group}）。",
+        _("已撤销操作组，%(n)s 名学生的环节状态已恢复（新操作组 %(group)s）。")
+        % {"n": len(outcome.changed), "group": outcome.group},
     )
     return redirect(reverse("console:audit") + "?action=clearance.group.undone")

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from lixiao.clearance import queries
 from lixiao.clearance.models import Batch, Grant, Step, StepTally
@@ -51,7 +52,8 @@ def batch_create(request):
             copied = copy_default_grants(request, batch)
         messages.success(
             request,
-            f"已创建离校批次“{batch.name}”，并复制了类别的 {copied} 条默认授权。下一步：导入名单。",
+            _("已创建离校批次“%(name)s”，并复制了类别的 %(copied)s 条默认授权。下一步：导入名单。")
+            % {"name": batch.name, "copied": copied},
         )
         return redirect(reverse("console:batch", args=[batch.pk]) + "?setup=1")
     return render(
@@ -74,7 +76,7 @@ def batch_edit(request, pk: int):
                 batch=batch,
                 data={"batch": batch.id, "changes": changes(form)},
             )
-        messages.success(request, f"已保存“{batch.name}”。")
+        messages.success(request, _("已保存“%(name)s”。") % {"name": batch.name})
         return redirect("console:batch", batch.pk)
     return render(request, "console/batches/form.html", {"form": form, "batch": batch})
 

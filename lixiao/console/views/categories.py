@@ -5,6 +5,8 @@ from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from lixiao.clearance import services
 from lixiao.clearance.models import Batch, Category
@@ -13,11 +15,11 @@ from lixiao.console.forms.categories import CategoryForm
 
 # The manual's guided path: name and rule → steps → grants → service settings → done.
 CATEGORY_SETUP = [
-    ("name", "名称与规则"),
-    ("steps", "环节"),
-    ("grants", "人员授权"),
-    ("service", "学生服务设置"),
-    ("done", "完成"),
+    ("name", gettext_lazy("名称与规则")),
+    ("steps", pgettext_lazy("plural", "环节")),
+    ("grants", pgettext_lazy("plural", "人员授权")),
+    ("service", gettext_lazy("学生服务设置")),
+    ("done", gettext_lazy("完成")),
 ]
 
 
@@ -27,7 +29,7 @@ def setup_context(
     """Progress of the guided set-up (only when the page was reached through it: ?setup=1)."""
     if not (force or request.GET.get("setup")):
         return {}
-    keys = [k for k, _ in sequence]
+    keys = [key for key, _label in sequence]
     return {
         "setup": {
             "steps": sequence,
@@ -36,6 +38,11 @@ def setup_context(
             "next_url": next_url and f"{next_url}?setup=1",
         }
     }
+
+
+def join_names(names) -> str:
+    """Names listed in a sentence: 、 in Chinese, a comma in English."""
+    return pgettext("list separator", "、").join(names)
 
 
 def changes(form) -> dict:
@@ -69,7 +76,10 @@ def category_create(request):
                     "completion_rule": category.completion_rule,
                 },
             )
-        messages.success(request, f"已创建离校类别“{category.name}”，下一步：添加环节。")
+        messages.success(
+            request,
+            _("已创建离校类别“%(name)s”，下一步：添加环节。") % {"name": category.name},
+        )
         return redirect(reverse("console:category", args=[category.pk]) + "?setup=1")
     return render(
         request,
@@ -94,7 +104,7 @@ def category_edit(request, pk: int):
             if rule_changed:
                 for batch in Batch.objects.filter(category=category).select_related("category"):
                     services.refresh_completion(actor(request), batch)
-        messages.success(request, f"已保存“{category.name}”。")
+        messages.success(request, _("已保存“%(name)s”。") % {"name": category.name})
         return redirect("console:category", category.pk)
     return render(request, "console/categories/form.html", {"form": form, "category": category})
 
@@ -107,8 +117,11 @@ def category_delete(request, pk: int):
         if batches:
             messages.error(
                 request,
-                f"“{category.name}”正被离校批次使用（{'、'.join(batches)}），不能删除；"
-                "请先删除或改用其他类别的批次。",
+                _(
+                    "“%(name)s”正被离校批次使用（%(batches)s），不能删除；"
+                    "请先删除或改用其他类别的批次。"
+                )
+                % {"name": category.name, "batches": join_names(batches)},
             )
             return redirect("console:category", category.pk)
         with transaction.atomic():
@@ -118,7 +131,7 @@ def category_delete(request, pk: int):
                 data={"category": category.id, "name": category.name},
             )
             category.delete()
-        messages.success(request, f"已删除离校类别“{category.name}”。")
+        messages.success(request, _("已删除离校类别“%(name)s”。") % {"name": category.name})
         return redirect("console:category_list")
     return render(request, "console/categories/delete.html", {"category": category})
 

@@ -5,6 +5,8 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from lixiao.clearance.models import Batch, Category, Grant, Step
 from lixiao.console.access import audit, office_view
@@ -12,10 +14,10 @@ from lixiao.console.forms.grants import GrantForm
 from lixiao.console.views.categories import setup_context
 
 BATCH_SETUP = [
-    ("basic", "基本信息"),
-    ("roster", "名单导入"),
-    ("grants", "人员授权"),
-    ("done", "完成"),
+    ("basic", gettext_lazy("基本信息")),
+    ("roster", gettext_lazy("名单导入")),
+    ("grants", pgettext_lazy("plural", "人员授权")),
+    ("done", gettext_lazy("完成")),
 ]
 
 
@@ -103,8 +105,12 @@ def _page(request, category: Category, batch: Batch | None):
                     data={"user": grant.user.username, "name": grant.user.name},
                 )
             audit(request, "console.grant.created", batch=batch, data=describe(grant))
-        note = "（已按职工号新建教职工账号）" if created else ""
-        messages.success(request, f"已授权 {grant.user} 办理“{grant.step.title}”{note}。")
+        values = {"user": grant.user, "step": grant.step.title}
+        if created:
+            message = _("已授权 %(user)s 办理“%(step)s”（已按职工号新建教职工账号）。") % values
+        else:
+            message = _("已授权 %(user)s 办理“%(step)s”。") % values
+        messages.success(request, message)
         return redirect(back + ("?setup=1" if request.GET.get("setup") else ""))
     if batch:
         setup = setup_context(
@@ -143,7 +149,10 @@ def batch_grants_copy(request, pk: int):
         with transaction.atomic():
             n = copy_default_grants(request, batch)
         messages.success(
-            request, f"已从类别默认授权复制 {n} 条。" if n else "类别的默认授权均已在本批次中。"
+            request,
+            _("已从类别默认授权复制 %(n)s 条。") % {"n": n}
+            if n
+            else _("类别的默认授权均已在本批次中。"),
         )
     return redirect("console:batch_grants", batch.pk)
 
@@ -160,5 +169,9 @@ def grant_delete(request, pk: int):
         with transaction.atomic():
             audit(request, "console.grant.deleted", batch=grant.batch, data=describe(grant))
             grant.delete()
-        messages.success(request, f"已取消 {grant.user} 对“{grant.step.title}”的授权。")
+        messages.success(
+            request,
+            _("已取消 %(user)s 对“%(step)s”的授权。")
+            % {"user": grant.user, "step": grant.step.title},
+        )
     return redirect(back)

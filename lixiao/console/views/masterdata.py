@@ -8,6 +8,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from lixiao.clearance import services
@@ -30,6 +33,9 @@ PAGE_SIZE = 50
 
 @dataclass(frozen=True)
 class Kind:
+    """`label` is the Chinese word used in audit notes and file names; pages show `title`
+    (a tab or heading), `plural` and `singular` (inside sentences), which English tells apart."""
+
     slug: str
     label: str
     model: type
@@ -37,11 +43,22 @@ class Kind:
     importer: type
     search: tuple[str, ...]
     related: tuple[str, ...] = ()
+    title: Promise | str = ""
+    plural: Promise | str = ""
+    singular: Promise | str = ""
 
 
 KINDS = {
     "colleges": Kind(
-        "colleges", "院系", College, CollegeForm, importers.CollegeImporter, ("code", "name")
+        "colleges",
+        "院系",
+        College,
+        CollegeForm,
+        importers.CollegeImporter,
+        ("code", "name"),
+        title=pgettext_lazy("master data tab", "院系"),
+        plural=pgettext_lazy("master data, several", "院系"),
+        singular=pgettext_lazy("master data, one", "院系"),
     ),
     "departments": Kind(
         "departments",
@@ -50,6 +67,9 @@ KINDS = {
         DepartmentForm,
         importers.DepartmentImporter,
         ("code", "name"),
+        title=pgettext_lazy("master data tab", "职能部门"),
+        plural=pgettext_lazy("master data, several", "职能部门"),
+        singular=pgettext_lazy("master data, one", "职能部门"),
     ),
     "staff": Kind(
         "staff",
@@ -59,6 +79,9 @@ KINDS = {
         importers.StaffImporter,
         ("staff_number", "name"),
         ("college", "department", "user"),
+        title=pgettext_lazy("master data tab", "教职工"),
+        plural=pgettext_lazy("master data, several", "教职工"),
+        singular=pgettext_lazy("master data, one", "教职工"),
     ),
 }
 
@@ -108,7 +131,9 @@ def masterdata_edit(request, kind: str, pk: int | None = None):
                 note=f"{k.label}：{obj}",
                 data={"id": obj.pk, "changed": form.changed_data},
             )
-        messages.success(request, f"已保存{k.label}“{obj}”。")
+        messages.success(
+            request, _("已保存%(kind)s“%(name)s”。") % {"kind": k.singular, "name": obj}
+        )
         return redirect("console:masterdata_kind", kind=k.slug)
     return render(
         request, "console/masterdata/edit.html", {"kind": k, "form": form, "instance": instance}
@@ -175,6 +200,7 @@ def masterdata_confirm(request, kind: str, job_id: int):
     job.refresh_from_db()
     messages.success(
         request,
-        f"{k.label}已导入：新建 {job.result['created']} 条，更新 {job.result['updated']} 条。",
+        _("%(kind)s已导入：新建 %(created)s 条，更新 %(updated)s 条。")
+        % {"kind": k.title, "created": job.result["created"], "updated": job.result["updated"]},
     )
     return redirect("console:masterdata_kind", kind=k.slug)

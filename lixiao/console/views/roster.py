@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lixiao.accounts.roles import role_required
@@ -45,7 +46,7 @@ def start_preview(request, kind: str, context: dict) -> ImportJob | None:
     """Validate the uploaded file into a previewed job; None (with a message) when unusable."""
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "请选择要上传的 .xlsx 或 .csv 文件。")
+        messages.error(request, _("请选择要上传的 .xlsx 或 .csv 文件。"))
         return None
     upload = form.cleaned_data["file"]
     try:
@@ -67,8 +68,12 @@ def preview_context(job: ImportJob) -> dict:
     preview = job.preview
     counts = preview.get("counts", {})
     offerable = counts.get("offerable_rows", 0) if isinstance(counts, dict) else 0
+    error = job.result.get("error") if isinstance(job.result, dict) else None
     return {
         "job": job,
+        # A background failure is stored in the default language; a known sentence is shown
+        # in the reader's (see importers.IMPORT_FAILED).
+        "failure": _(error) if error else "",
         "counts": counts,
         "errors": [_masked(e) for e in preview.get("errors", [])],
         "error_count": preview.get("error_count", 0),
@@ -139,13 +144,17 @@ def roster_confirm(request, batch_id: int, job_id: int):
         messages.error(request, str(exc))
         return redirect("console:roster_preview", batch_id=batch.id, job_id=job.id)
     if queued:
-        messages.info(request, "名单较大，已转入后台导入，本页显示进度。")
+        messages.info(request, _("名单较大，已转入后台导入，本页显示进度。"))
         return redirect("console:roster_preview", batch_id=batch.id, job_id=job.id)
     job.refresh_from_db()
     r = job.result
     messages.success(
         request,
-        f"名单已导入：新建学生 {r['created_students']} 人，更新 {r['updated_students']} 人，"
-        f"新建离校单 {r['new_forms']} 份。",
+        _("名单已导入：新建学生 %(created)s 人，更新 %(updated)s 人，新建离校单 %(forms)s 份。")
+        % {
+            "created": r["created_students"],
+            "updated": r["updated_students"],
+            "forms": r["new_forms"],
+        },
     )
     return redirect("console:supervision", batch_id=batch.id)

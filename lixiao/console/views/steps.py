@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from lixiao.clearance import rules, services
 from lixiao.clearance.models import Batch, Category, Record, Step
@@ -135,8 +136,11 @@ def _commit_step(request, category, form, condition, draft):
                     if flags_changed:
                         services.refresh_completion(who, batch)
                 if reapplied:
-                    messages.info(request, f"已按新的设置重新判定 {reapplied} 条环节状态。")
-    messages.success(request, f"已保存环节“{step.title}”。")
+                    messages.info(
+                        request,
+                        _("已按新的设置重新判定 %(n)s 条环节状态。") % {"n": reapplied},
+                    )
+    messages.success(request, _("已保存环节“%(title)s”。") % {"title": step.title})
     url = reverse("console:category", args=[category.pk])
     return redirect(url + ("?setup=1" if request.GET.get("setup") else ""))
 
@@ -172,8 +176,11 @@ def step_delete(request, category_id: int, pk: int):
         if used:
             messages.error(
                 request,
-                f"“{step.title}”已用于 {used} 份离校单，不能删除（办理记录须保留）。"
-                "如不再需要，可将其设为非必办，或在新的离校类别中不再添加。",
+                _(
+                    "“%(title)s”已用于 %(used)s 份离校单，不能删除（办理记录须保留）。"
+                    "如不再需要，可将其设为非必办，或在新的离校类别中不再添加。"
+                )
+                % {"title": step.title, "used": used},
             )
         else:
             with transaction.atomic():
@@ -183,7 +190,7 @@ def step_delete(request, category_id: int, pk: int):
                     data={"step": step.id, "title": step.title, "category": step.category_id},
                 )
                 step.delete()
-            messages.success(request, f"已删除环节“{step.title}”。")
+            messages.success(request, _("已删除环节“%(title)s”。") % {"title": step.title})
         return redirect("console:category", category_id)
     return render(request, "console/steps/delete.html", {"step": step, "category": step.category})
 

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lixiao.clearance import queries, services
@@ -86,22 +87,24 @@ def daily_chart(daily: list[tuple], width: int = 720, height: int = 200) -> str:
     pad_left, pad_bottom, pad_top = 40, 24, 10
     slot = (width - pad_left) / len(span)
     bar = max(slot * 0.7, 1)
+    label = escape(_("每日办结人数"))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'class="w-100" style="max-height:{height}px" aria-label="每日办结人数">',
+        f'class="w-100" style="max-height:{height}px" aria-label="{label}">',
         f'<text x="{pad_left - 6}" y="{pad_top + 4}" text-anchor="end" font-size="11">{top}</text>',
         f'<text x="{pad_left - 6}" y="{height - pad_bottom}" text-anchor="end" font-size="11">0</text>',
         f'<line x1="{pad_left}" y1="{height - pad_bottom}" x2="{width}" y2="{height - pad_bottom}" '
         'stroke="#adb5bd"/>',
     ]
     plot = height - pad_bottom - pad_top
+    bar_title = _("%(day)s：%(n)s 人")
     for i, day in enumerate(span):
         n = days.get(day, 0)
         h = plot * n / top
         x = pad_left + i * slot + (slot - bar) / 2
         parts.append(
             f'<rect x="{x:.1f}" y="{height - pad_bottom - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-            f'fill="#198754"><title>{escape(day.isoformat())}：{n} 人</title></rect>'
+            f'fill="#198754"><title>{escape(bar_title % {"day": day.isoformat(), "n": n})}</title></rect>'
         )
         if i == 0 or i == len(span) - 1 or (len(span) > 2 and i == len(span) // 2):
             parts.append(
@@ -116,7 +119,7 @@ def daily_chart(daily: list[tuple], width: int = 720, height: int = 200) -> str:
 def supervision(request, batch_id: int):
     batch = get_object_or_404(Batch.objects.select_related("category"), pk=batch_id)
     data = dashboard(batch, request.user)
-    # Safe: every piece is a number or an escaped date, assembled in daily_chart.
+    # Safe: every piece is a number or escaped text (dates, labels), assembled in daily_chart.
     data["chart"] = mark_safe(daily_chart(data["daily"]))  # noqa: S308
     return render(request, "console/supervision/dashboard.html", {"batch": batch, **data})
 
@@ -172,7 +175,7 @@ def supervision_remind(request, batch_id: int):
     """Notify the handlers of a step (or a college) and the students still pending there."""
     batch = get_object_or_404(Batch, pk=batch_id)
     target = request.POST.get("target", "")
-    kind, _, raw_id = target.partition(":")
+    kind, _sep, raw_id = target.partition(":")
     if not raw_id.isdigit():
         kind = ""
     if kind == "step":
@@ -184,6 +187,8 @@ def supervision_remind(request, batch_id: int):
             )
         )
         where, step_data = f"环节“{step.title}”", {"step": step.id, "step_title": step.title}
+        sent = _("已向环节“%(name)s”的 %(handlers)s 名办理人员和 %(students)s 名学生发送站内提醒。")
+        name = step.title
     elif kind == "college":
         college = get_object_or_404(College, pk=raw_id)
         forms = Form.objects.filter(batch=batch, college=college, completed_at__isnull=True)
@@ -196,8 +201,10 @@ def supervision_remind(request, batch_id: int):
         )
         students = set(forms.values_list("student__user_id", flat=True))
         where, step_data = f"院系“{college.name}”", {"college": college.id}
+        sent = _("已向院系“%(name)s”的 %(handlers)s 名办理人员和 %(students)s 名学生发送站内提醒。")
+        name = college.name
     else:
-        messages.error(request, "请选择要提醒的环节或院系。")
+        messages.error(request, _("请选择要提醒的环节或院系。"))
         return redirect("console:supervision", batch_id=batch.id)
     link = f"/desk/?batch={batch.id}"
     with transaction.atomic():
@@ -220,8 +227,9 @@ def supervision_remind(request, batch_id: int):
             note=f"督办提醒：{where}",
             data={**step_data, "handlers": reached_handlers, "students": reached_students},
         )
+    # `where` above goes into the reminders (default language); the page's message is translated.
     messages.success(
         request,
-        f"已向{where}的 {reached_handlers} 名办理人员和 {reached_students} 名学生发送站内提醒。",
+        sent % {"name": name, "handlers": reached_handlers, "students": reached_students},
     )
     return redirect("console:supervision", batch_id=batch.id)

@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lixiao.clearance.models import Batch, Category
 from lixiao.console.access import audit, office_view
@@ -32,7 +33,7 @@ def service(request, category_id: int):
                     "console.category.service_updated",
                     data={"category": category.id, "survey_enabled": enabled},
                 )
-        messages.success(request, "已保存学生服务设置。")
+        messages.success(request, _("已保存学生服务设置。"))
         url = reverse("console:service", args=[category.pk])
         return redirect(url + ("?setup=1" if request.GET.get("setup") else ""))
     questions = Question.objects.filter(category=category).order_by("order", "id")
@@ -78,7 +79,7 @@ def _question(request, category: Category, question: Question | None):
                     "choices": q.choices,
                 },
             )
-        messages.success(request, f"已保存题目“{q.text}”。")
+        messages.success(request, _("已保存题目“%(text)s”。") % {"text": q.text})
         return redirect("console:service", category.pk)
     return render(
         request,
@@ -106,8 +107,11 @@ def question_delete(request, category_id: int, pk: int):
         if answered:
             messages.error(
                 request,
-                f"已有 {answered} 名学生提交问卷，删除题目会使其答卷无法统计，不能删除；"
-                "可修改题目文字或将其设为非必答。",
+                _(
+                    "已有 %(n)s 名学生提交问卷，删除题目会使其答卷无法统计，不能删除；"
+                    "可修改题目文字或将其设为非必答。"
+                )
+                % {"n": answered},
             )
         else:
             with transaction.atomic():
@@ -117,7 +121,7 @@ def question_delete(request, category_id: int, pk: int):
                     data={"category": category_id, "question": question.id, "text": question.text},
                 )
                 question.delete()
-            messages.success(request, f"已删除题目“{question.text}”。")
+            messages.success(request, _("已删除题目“%(text)s”。") % {"text": question.text})
     return redirect("console:service", category_id)
 
 

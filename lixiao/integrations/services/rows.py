@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from lixiao.clearance import bulkdb
 from lixiao.directory.models import Student
@@ -16,6 +17,21 @@ from lixiao.integrations.models import IntegrationSource, SourceRow
 MAX_ROWS = 10_000
 _TRUE = {"true", "1", "是", "通过", "已结清", "已通过", "y", "yes"}
 _FALSE = {"false", "0", "否", "未通过", "未结清", "不通过", "n", "no"}
+
+
+class CellError(ValueError):
+    """A bad value in a row that a page may show (the upload preview) as well as a pushed or
+    pulled row. str() is always the Chinese text — it goes back to calling systems and into the
+    stored sync log; `translated()` renders it in the request's language for a page.
+    """
+
+    def __init__(self, template: str, **params):
+        self.template, self.params = template, params
+        super().__init__(template % params if params else template)
+
+    def translated(self) -> str:
+        text = gettext(self.template)
+        return text % self.params if self.params else text
 
 
 @dataclass(frozen=True)
@@ -57,11 +73,9 @@ def parse_cleared(value, strict: bool = False) -> bool:
             return True
         if text in _FALSE:
             return False
-    raise ValueError(
-        "cleared 须为 true 或 false"
-        if strict
-        else "“是否结清”只能填 是/否、通过/未通过、true/false 或 1/0"
-    )
+    if strict:
+        raise ValueError("cleared 须为 true 或 false")
+    raise CellError(gettext_noop("“是否结清”只能填 是/否、通过/未通过、true/false 或 1/0"))
 
 
 def parse_amount(value) -> Decimal | None:
@@ -72,9 +86,9 @@ def parse_amount(value) -> Decimal | None:
     try:
         amount = Decimal(str(value).replace(",", "").strip()).quantize(Decimal("0.01"))
     except InvalidOperation:
-        raise ValueError(f"金额“{value}”不是数字") from None
+        raise CellError(gettext_noop("金额“%(value)s”不是数字"), value=value) from None
     if abs(amount) >= Decimal("1e10"):
-        raise ValueError(f"金额“{value}”过大")
+        raise CellError(gettext_noop("金额“%(value)s”过大"), value=value)
     return amount
 
 

@@ -9,8 +9,9 @@ import logging
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from lixiao.clearance import services
 from lixiao.clearance.models import Batch, Form, Precedence, Record, Source, State, Step
@@ -78,6 +79,14 @@ def sync_source(
     A full run holds the source's lease (a second node skips); a run for a few students does
     not need it — the writer's row locks keep concurrent runs on one form safe.
     """
+    # What a run writes — its log, the students' reasons, the webhook — is stored for later
+    # readers, so it is in the default language even when a request in English started it
+    # (a recheck, or any sync under the immediate task backend).
+    with translation.override(settings.LANGUAGE_CODE):
+        return _sync_source(source, trigger, user, student_numbers, dry_run)
+
+
+def _sync_source(source, trigger, user, student_numbers, dry_run) -> SyncRun:
     owner = uuid.uuid4().hex
     full = student_numbers is None
     if full and not dry_run and not acquire_lease(source, owner):
