@@ -176,12 +176,17 @@ AXES_LOCKOUT_CALLABLE = "lixiao.accounts.views.locked_out"
 LIXIAO_PROXY_COUNT = env.integer("LIXIAO_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "lixiao.accounts.network.client_ip"
 AXES_VERBOSE = False
+# Request fields django-axes masks in its record of a failed attempt (a second-factor code too).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.integer("LIXIAO_SESSION_IDLE_MINUTES", 30) * 60
 SESSION_SAVE_EVERY_REQUEST = False  # the idle timer is refreshed by the account gate, once a minute
 LIXIAO_SESSION_MAX_HOURS = env.integer("LIXIAO_SESSION_MAX_HOURS", 12)
+# TOTP second factor (optional for staff): when on, an office account must set one up before
+# anything else, and its logins then always need a code as well as the password.
+LIXIAO_OFFICE_TOTP = env.flag("LIXIAO_OFFICE_TOTP", False)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 
@@ -255,6 +260,9 @@ LIXIAO_WEBHOOK_ATTEMPTS = env.integer("LIXIAO_WEBHOOK_ATTEMPTS", 5)
 LIXIAO_WEBHOOK_BACKOFF_SECONDS = env.number("LIXIAO_WEBHOOK_BACKOFF_SECONDS", 2.0)
 # How often `manage.py sync --every` runs when no interval is given (minutes).
 LIXIAO_SYNC_EVERY_MINUTES = env.integer("LIXIAO_SYNC_EVERY_MINUTES", 10)
+# `manage.py remind_deadlines`: remind of a step whose deadline is at most this many days away
+# (or already passed) while students are still pending on it.
+LIXIAO_DEADLINE_REMIND_DAYS = env.integer("LIXIAO_DEADLINE_REMIND_DAYS", 3)
 
 # --- Student portal (lixiao.portal) -----------------------------------------------------------
 # Show the handler's personal name in a step's history to the student (off: only the unit).

@@ -18,6 +18,18 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    # A request in English leaves English active in this thread (a real server activates the
+    # request's language on every request); each test starts in the default, as a server does.
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fast_hasher(settings):
     # Argon2 is right in production and slow in tests; the hasher itself is Django's.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from lixiao.accounts import passwords
+from lixiao.accounts import passwords, totp
 
 
 class LoginForm(AuthenticationForm):
@@ -70,3 +70,47 @@ class PasswordChangeForm(forms.Form):
                 except forms.ValidationError as exc:
                     self.add_error("new1", exc)
         return data
+
+
+class TOTPCodeForm(forms.Form):
+    """Six digits from the authenticator app (spaces allowed); never shown back on the page."""
+
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "pattern": r"[0-9 ]*",
+                "autofocus": True,
+            }
+        ),
+        help_text=_("身份验证器应用中显示的 6 位数字。"),
+    )
+
+    def clean_code(self):
+        code = totp.clean_code(self.cleaned_data["code"])
+        if code is None:
+            raise forms.ValidationError(gettext("请输入 6 位数字验证码。"))
+        return code
+
+
+class TOTPDisableForm(TOTPCodeForm):
+    """Turning the second factor off needs the current password and a current code."""
+
+    password = forms.CharField(
+        label=_("当前密码"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["password", "code"]
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.pop("autofocus", None)
+
+    def clean_password(self):
+        if not passwords.check_current(self.user, self.cleaned_data["password"]):
+            raise forms.ValidationError(gettext("当前密码不正确。"))
+        return self.cleaned_data["password"]

@@ -1,4 +1,5 @@
-"""Session rules every request obeys: absolute lifetime, idle refresh, forced password change."""
+"""Session rules every request obeys: absolute lifetime, idle refresh, forced password change,
+and (LIXIAO_OFFICE_TOTP) the office's forced second-factor enrolment."""
 
 import time
 
@@ -8,7 +9,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from lixiao.accounts import totp
+
 _OPEN_PREFIXES = ("/accounts/password/", "/accounts/logout/", "/static/", "/verify/", "/i18n/")
+# While the office must enrol a second factor, only the enrolment page itself and these.
+_TOTP_OPEN_PREFIXES = ("/accounts/logout/", "/static/", "/verify/", "/i18n/")
 
 
 def go_to(request, url: str) -> HttpResponse:
@@ -40,4 +45,10 @@ class AccountGateMiddleware:
                 request.session["lixiao_seen"] = now
             if user.uses_initial_password and not request.path.startswith(_OPEN_PREFIXES):
                 return go_to(request, reverse("accounts:password_change"))
+            if user.is_office and totp.office_must_enrol(user):
+                # base.html leaves out the header's htmx bell, which would only be redirected.
+                request.lixiao_totp_forced = True
+                setup = reverse("accounts:totp")
+                if request.path != setup and not request.path.startswith(_TOTP_OPEN_PREFIXES):
+                    return go_to(request, setup)
         return self.get_response(request)

@@ -16,7 +16,14 @@ def _ip(request):
 def logged_in(sender, request, user, **kwargs):
     if request is not None:
         request.session["lixiao_login_at"] = timezone.now().timestamp()
-    Event.objects.create(actor=user, action="accounts.login.succeeded", client_ip=_ip(request))
+    # With the second factor the data says so (twofactor.verify marks the request).
+    factor = getattr(request, "lixiao_second_factor", None)
+    Event.objects.create(
+        actor=user,
+        action="accounts.login.succeeded",
+        client_ip=_ip(request),
+        data={"factor": factor} if factor else {},
+    )
 
 
 @receiver(user_logged_out)
@@ -28,6 +35,7 @@ def logged_out(sender, request, user, **kwargs):
 @receiver(user_login_failed)
 def login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:64]
-    Event.objects.create(
-        action="accounts.login.failed", client_ip=_ip(request), data={"username": username}
-    )
+    data = {"username": username}
+    if credentials.get("factor") == "totp":  # a wrong second-factor code (never the code itself)
+        data["factor"] = "totp"
+    Event.objects.create(action="accounts.login.failed", client_ip=_ip(request), data=data)

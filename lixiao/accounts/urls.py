@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from lixiao.accounts import views
+from lixiao.accounts import twofactor, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -9,5 +9,11 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.password_change, name="password_change"),
     path("role/", views.choose_role, name="role"),
+    # TOTP second factor (双因素认证): login step, enrolment, off, the office's lost-phone reset
+    path("login/code/", twofactor.verify, name="totp_verify"),
+    path("totp/", twofactor.setup, name="totp"),
+    path("totp/disable/", twofactor.disable, name="totp_disable"),
+    path("totp/staff/", twofactor.staff, name="totp_staff"),
+    path("totp/staff/<int:user_id>/reset/", twofactor.reset, name="totp_reset"),
     path("", views.home, name="home"),
 ]

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from lixiao.accounts import passwords
+from lixiao.accounts import passwords, totp
 from lixiao.accounts import roles as role_mod
 from lixiao.accounts.forms import LoginForm, PasswordChangeForm
 
@@ -17,6 +17,14 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        """With a second factor on, the password alone logs nobody in: the code step follows."""
+        user = form.get_user()
+        if totp.enabled(user):
+            totp.start_pending(self.request, user, self.get_success_url())
+            return redirect("accounts:totp_verify")
+        return super().form_valid(form)
 
 
 def locked_out(request, response=None, credentials=None):
@@ -37,7 +45,11 @@ def password_change(request):
     return render(
         request,
         "accounts/password_change.html",
-        {"form": form, "forced": request.user.uses_initial_password},
+        {
+            "form": form,
+            "forced": request.user.uses_initial_password,
+            "totp_offered": totp.can_enrol(request.user),
+        },
     )
 
 

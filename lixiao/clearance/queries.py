@@ -174,6 +174,12 @@ class StepStats:
     def percent(self) -> float:
         return round(100 * self.passed / self.applicable, 1) if self.applicable else 100.0
 
+    @property
+    def overdue(self) -> bool:
+        """The step's deadline has passed and students within this reach are still pending."""
+        deadline = self.step.deadline
+        return bool(deadline and self.pending and deadline < timezone.localdate())
+
 
 def step_statistics(user, batch: Batch, steps=None, *, grants=None) -> list[StepStats]:
     """Per step: applicable, passed, pending within the person's reach, from maintained counters.

@@ -181,6 +181,7 @@ class StepSpec:
     condition: list = field(default_factory=list)
     is_final: bool = False
     contact: str = ""  # defaults to the department's contact
+    deadline_days: int | None = None  # 办理截止日期, in days from the day the demo is seeded
 
 
 _COLLEGE_CONTACT = "所在学院学生工作办公室（辅导员）"
@@ -204,6 +205,7 @@ DORM = StepSpec(
     "DORM",
     "地点：所住公寓楼值班室。时间：每天 8:00–20:00。携带：宿舍钥匙、校园卡。\n"
     "宿管老师检查房间设施完好、个人物品清空后办理；公物损坏须按价赔偿后办理。",
+    deadline_days=3,  # near: `manage.py remind_deadlines` reminds its students and handlers
 )
 LAB = StepSpec(
     "实验室安全检查",
@@ -217,6 +219,7 @@ SECURITY = StepSpec(
     "SEC",
     "地点：行政楼一楼保卫处户籍室。时间：周二、周四 9:00–11:30、14:00–16:30。\n"
     "户口在学校集体户的同学携带身份证、毕业去向证明（就业报到证或接收函）办理户口迁出；户口不在学校的同学到场确认即可。",
+    deadline_days=-1,  # passed: shown in red at the desk and in the follow-up page
 )
 ARCHIVES = StepSpec(
     "档案馆",

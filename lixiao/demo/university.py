@@ -166,6 +166,11 @@ def _category(name, rule, survey, departments, sources) -> Category:
                 condition=spec.condition,
                 instructions=spec.instructions,
                 contact=spec.contact or departments[spec.department].contact,
+                deadline=(
+                    None
+                    if spec.deadline_days is None
+                    else timezone.localdate() + timedelta(days=spec.deadline_days)
+                ),
             )
             for order, spec in enumerate(cat.CATEGORY_STEPS[name], start=1)
         ]

@@ -38,3 +38,28 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class DeadlineReminder(models.Model):
+    """One deadline reminder (截止日期提醒) sent to one person on one day: at most one a day.
+
+    Written by lixiao.notify.deadlines in the same transaction as the notification it stands
+    for; the unique constraint keeps two runs on the same day from reminding anyone twice.
+    """
+
+    class Kind(models.TextChoices):
+        STUDENT = "student", "学生"
+        HANDLER = "handler", "办理人员"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "user", "day"], name="one_deadline_reminder_a_day"
+            )
+        ]
+        indexes = [models.Index(fields=["day", "kind"])]

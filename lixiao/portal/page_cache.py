@@ -7,6 +7,7 @@ still true costs one. The key holds everything the section shows that can change
   and its student's attributes — in the writer's own transaction),
 - its category's changed_at (moved by configuration: lixiao.portal.invalidation),
 - the batch fields shown, by value, and the batch's service-window state (it turns by the clock),
+- today's date (a pending step past its deadline says so: that turns at midnight),
 - the settings and language that change the words.
 
 So a page is never stale about states: the write that changes one makes its old key
@@ -29,7 +30,7 @@ from lixiao.portal import pages
 
 # Bump when the section's template or context changes shape, so that a shared cache (Redis)
 # never serves a fragment rendered by the previous release.
-LAYOUT = 2
+LAYOUT = 3
 log = logging.getLogger(__name__)
 
 
@@ -41,6 +42,7 @@ def key(user, forms: list, now=None) -> str:
         settings.LIXIAO_SHOW_HANDLER_NAMES,
         translation.get_language(),
         timezone.get_current_timezone_name(),
+        timezone.localdate(now).isoformat(),
     ]
     for form in forms:
         batch = form.batch

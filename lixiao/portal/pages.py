@@ -54,6 +54,8 @@ class StepView:
     why_grey: str = ""
     source_at: object = None
     source_stale: bool = False
+    # Pending after its deadline: it turns with the date, which page_cache keys on.
+    overdue: bool = False
     history: list[HistoryLine] = field(default_factory=list)
     messages: list[Objection] = field(default_factory=list)
 
@@ -168,6 +170,8 @@ def _step_view(record: Record, form: Form, history, messages, now) -> StepView:
     view = StepView(
         record=record, step=step, contact=contact, unit=unit, history=history, messages=messages
     )
+    if step.deadline and record.state == State.PENDING:
+        view.overdue = step.deadline < timezone.localdate(now)
     if record.state == State.NOT_REQUIRED:
         view.why_grey = rules.describe(step.condition) or _("根据您的学生信息，该环节无需办理")
     if step.automatic and step.source_id:

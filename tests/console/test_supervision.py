@@ -118,3 +118,28 @@ def test_dashboard_queries_do_not_grow_with_students(office_client, uni):
     _complete(uni, Form.objects.filter(batch=uni.batch).order_by("-id").first())
     assert count() == before
     assert Record.objects.filter(form__batch=uni.batch).count() > 80
+
+
+def test_each_step_shows_its_deadline_beside_its_pending_count(office_client, uni):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    Step.objects.filter(category=uni.category, title="学生公寓").update(
+        deadline=today - timedelta(days=2)
+    )
+    Step.objects.filter(category=uni.category, title="图书馆").update(
+        deadline=today + timedelta(days=9)
+    )
+    page = office_client.get(reverse("console:supervision", args=[uni.batch.id])).content.decode()
+    table = page.split('id="step-progress"', 1)[1].split("</table>", 1)[0]
+    dorm = table.split("<td>学生公寓", 1)[1].split("</tr>", 1)[0]
+    assert f"{today - timedelta(days=2):%Y-%m-%d}" in dorm and "已过截止日期" in dorm
+    library = table.split("<td>图书馆", 1)[1].split("</tr>", 1)[0]
+    assert f"{today + timedelta(days=9):%Y-%m-%d}" in library and "已过截止日期" not in library
+    response = office_client.get(reverse("console:supervision_export", args=[uni.batch.id]))
+    rows = load_workbook(io.BytesIO(response.content)).get_sheet_by_index(0).to_python()
+    assert any(
+        row[0] == "学生公寓" and f"{today - timedelta(days=2):%Y-%m-%d}" in row for row in rows
+    )

@@ -313,3 +313,17 @@ def test_an_english_page_still_exports_chinese_state_words(uni, as_user):
     rows = load_workbook(io.BytesIO(response.content)).get_sheet_by_index(0).to_python()
     cells = {str(c) for row in rows[1:] for c in row}
     assert "未办理" in cells and "Pending" not in cells
+
+
+def test_a_deadline_in_the_live_panel_in_english(uni):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from lixiao.clearance.models import Step
+
+    day = timezone.localdate() - timedelta(days=1)
+    Step.objects.filter(category=uni.category, title="学生公寓").update(deadline=day)
+    stats = text(client_for(uni.dorm, "en").get(desk_url(uni.batch, "stats/")))
+    assert f"Deadline {day:%Y-%m-%d}" in stats and "Past deadline" in stats
+    assert "截止" not in stats

@@ -289,3 +289,28 @@ def test_college_filter_offers_only_the_colleges_a_counselor_reaches(uni, as_use
     # Asking for another college by URL is refused as a filter, and shows nobody from it.
     page = as_user(uni.counselor_cs).get(desk_url(uni.batch), {"college": uni.lit.id})
     assert "2022000003" not in page.content.decode()
+
+
+def test_stats_panel_shows_each_deadline_and_marks_an_overdue_backlog(uni, as_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from lixiao.clearance.models import Step
+
+    today = timezone.localdate()
+    Step.objects.filter(category=uni.category, title="学生公寓").update(deadline=today - timedelta(days=1))
+    Step.objects.filter(category=uni.category, title="校友会登记").update(deadline=today + timedelta(days=5))
+    c = as_user(uni.dorm)
+    body = c.get(desk_url(uni.batch, "stats/")).content.decode()
+    row = body.split(f'data-step="{record(uni.form, "学生公寓").step_id}"', 1)[1].split("</tr>", 1)[0]
+    assert f"截止 {today - timedelta(days=1):%Y-%m-%d}" in row and "已过截止日期" in row
+    assert 'stat-pending text-danger' in row
+    other = body.split(f'data-step="{record(uni.form, "校友会登记").step_id}"', 1)[1].split("</tr>", 1)[0]
+    assert f"截止 {today + timedelta(days=5):%Y-%m-%d}" in other and "text-danger" not in other
+    assert "已过截止日期" in c.get("/desk/").content.decode()  # the home page's table too
+    # Once nobody in reach is pending, a passed deadline is no longer a backlog.
+    for form in (uni.form, uni.form_lit, uni.form_cs2):
+        c.post(desk_url(uni.batch, f"r/{record(form, '学生公寓').id}/pass/"), {}, **HX)
+    body = c.get(desk_url(uni.batch, "stats/")).content.decode()
+    assert f"截止 {today - timedelta(days=1):%Y-%m-%d}" in body and "已过截止日期" not in body

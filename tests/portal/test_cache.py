@@ -194,3 +194,16 @@ def test_an_unreachable_cache_still_serves_the_page(uni, client, monkeypatch):
     services.pass_record(services.Actor(uni.library, Source.DESK), record(uni.form, "图书馆").id)
     client.force_login(uni.student.user)
     assert badge(me(client), "图书馆") == "已办理"
+
+
+def test_the_key_turns_with_the_day_so_a_deadline_passing_shows(uni, warm):
+    from lixiao.portal import pages
+
+    forms = pages.student_forms(uni.student.user)
+    now = timezone.now()
+    assert page_cache.key(uni.student.user, forms, now) == page_cache.key(
+        uni.student.user, forms, now
+    )
+    assert page_cache.key(uni.student.user, forms, now) != page_cache.key(
+        uni.student.user, forms, now + timedelta(days=1)
+    )

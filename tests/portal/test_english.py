@@ -191,3 +191,15 @@ def test_pending_certificate_and_counter_code_in_english(uni, client):
     assert "Counter code" in html and "Valid until" in html and "Back to my departure form" in html
     assert "有效至" not in html and "返回我的离校单" not in html
     assert "有效至" in get(client, f"/me/code/{uni.form.id}/")
+
+
+def test_a_passed_deadline_in_english(uni, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    day = timezone.localdate() - timedelta(days=1)
+    Step.objects.filter(category=uni.category, title="学生公寓").update(deadline=day)
+    client.force_login(uni.student.user)
+    html = get(client, "/me/", **EN)
+    assert f"{day:%Y-%m-%d}" in html and "Past deadline" in html and "已过截止日期" not in html

@@ -181,3 +181,21 @@ def test_query_count_does_not_grow_with_steps(uni, client, django_assert_max_num
             html = client.get("/me/").content.decode()
     assert "附加环节9" in html
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_pending_step_past_its_deadline_says_so(uni, client):
+    today = timezone.localdate()
+    Step.objects.filter(category=uni.category, title="学生公寓").update(
+        deadline=today - timedelta(days=1)
+    )
+    Step.objects.filter(category=uni.category, title="图书馆").update(
+        deadline=today + timedelta(days=2)
+    )
+    services.pass_record(services.Actor(uni.office, "admin"), record(uni.form_cs2, "学生公寓").id)
+    html = page(client, uni.student.user)
+    late = step_html(html, "学生公寓")
+    assert f"{today - timedelta(days=1):%Y-%m-%d}" in late and "已过截止日期" in late
+    soon = step_html(html, "图书馆")
+    assert f"{today + timedelta(days=2):%Y-%m-%d}" in soon and "已过截止日期" not in soon
+    # Passed: neither the date nor the hint.
+    assert "已过截止日期" not in step_html(page(client, uni.student_cs2.user), "学生公寓")

@@ -128,7 +128,10 @@ def supervision(request, batch_id: int):
 def supervision_export(request, batch_id: int):
     batch = get_object_or_404(Batch.objects.select_related("category"), pk=batch_id)
     data = dashboard(batch, request.user)
-    rows: list[list] = [["环节进度"], ["环节", "负责部门", "应办", "已办", "未办", "完成率%"]]
+    rows: list[list] = [
+        ["环节进度"],
+        ["环节", "负责部门", "应办", "已办", "未办", "完成率%", "办理截止日期"],
+    ]
     for s in data["stats"]:
         rows.append(
             [
@@ -138,6 +141,7 @@ def supervision_export(request, batch_id: int):
                 s.passed,
                 s.pending,
                 s.percent,
+                s.step.deadline.isoformat() if s.step.deadline else "",
             ]
         )
     rows += [

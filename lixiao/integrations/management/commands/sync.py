@@ -9,15 +9,15 @@ from django.core.management.base import BaseCommand, CommandError
 from lixiao.integrations.models import IntegrationSource, SyncRun
 from lixiao.integrations.services import sync
 
-_INTERVAL = re.compile(r"^(\d+)\s*([smh]?)$")
+_INTERVAL = re.compile(r"^(\d+)\s*([smhd]?)$")
 
 
 def parse_interval(text: str) -> int:
-    """'10m', '90s', '1h' or a number of minutes → seconds."""
+    """'10m', '90s', '1h', '1d' or a number of minutes → seconds."""
     match = _INTERVAL.match(text.strip().lower())
     if not match or int(match.group(1)) == 0:
-        raise CommandError(f"--every {text!r}: 请写成 10m、90s 或 1h 这样的间隔")
-    return int(match.group(1)) * {"s": 1, "m": 60, "": 60, "h": 3600}[match.group(2)]
+        raise CommandError(f"--every {text!r}: 请写成 10m、90s、1h 或 1d 这样的间隔")
+    return int(match.group(1)) * {"s": 1, "m": 60, "": 60, "h": 3600, "d": 86400}[match.group(2)]
 
 
 class Command(BaseCommand):
