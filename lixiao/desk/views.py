@@ -76,7 +76,10 @@ def batch(request, batch_id: int):
         form = SearchForm(_replace_q(data, idnumbers.mask(data.get("q", ""))), steps, desk.colleges)
     page = result_page(forms.only(*RESULT_FIELDS), data.get("page"))
     queries.attach_cells(page.object_list, steps)
-    context = {"batch": batch, "steps": steps, "search": form, "page": page, "query": query}
+    # The page's links are all under the batch's URL: reversed once, not once per link and row
+    # (desk/urls.py names them: import/, objections/, stats/, recent/, bulk/, export.xlsx, f/<id>/).
+    here = reverse("desk:batch", args=[batch.id])
+    context = {"batch": batch, "steps": steps, "search": form, "page": page, "query": query, "here": here}
     if is_partial(request) and request.headers.get("HX-Target") == "results":
         return render(request, "desk/_results.html", context)
     return render(request, "desk/batch.html", context)

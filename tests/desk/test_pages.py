@@ -314,3 +314,18 @@ def test_stats_panel_shows_each_deadline_and_marks_an_overdue_backlog(uni, as_us
         c.post(desk_url(uni.batch, f"r/{record(form, '学生公寓').id}/pass/"), {}, **HX)
     body = c.get(desk_url(uni.batch, "stats/")).content.decode()
     assert f"截止 {today - timedelta(days=1):%Y-%m-%d}" in body and "已过截止日期" not in body
+
+
+def test_every_link_on_the_search_page_leads_somewhere(uni, as_user):
+    """The page writes its links under the batch's URL; each must resolve for this handler."""
+    import re
+
+    client = as_user(uni.dorm)
+    html = client.get(desk_url(uni.batch), {"q": "2022000001"}).content.decode()
+    links = set(re.findall(r'(?:href|hx-get|action)="(/desk/b/[^"?#]*)', html))
+    assert {
+        desk_url(uni.batch, tail)
+        for tail in ("", "import/", "objections/", "stats/", "recent/", "bulk/", "export.xlsx", f"f/{uni.form.id}/")
+    } <= links
+    for link in links - {desk_url(uni.batch, "bulk/")}:  # bulk takes a POST
+        assert client.get(link).status_code == 200, link
