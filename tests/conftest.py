@@ -62,9 +62,20 @@ def uni(db):
         f.grant(b, title, counselor_cs, scope="college", college=cs)
         f.grant(b, title, counselor_lit, scope="college", college=lit)
     return SimpleNamespace(
-        cs=cs, lit=lit, category=cat, batch=b, counselor_cs=counselor_cs, counselor_lit=counselor_lit,
-        library=library, finance=finance, dorm=dorm, office=office, outsider=outsider,
-        student=student, student_lit=student_lit, student_cs2=student_cs2,
+        cs=cs,
+        lit=lit,
+        category=cat,
+        batch=b,
+        counselor_cs=counselor_cs,
+        counselor_lit=counselor_lit,
+        library=library,
+        finance=finance,
+        dorm=dorm,
+        office=office,
+        outsider=outsider,
+        student=student,
+        student_lit=student_lit,
+        student_cs2=student_cs2,
         form=Form.objects.get(batch=b, student=student),
         form_lit=Form.objects.get(batch=b, student=student_lit),
         form_cs2=Form.objects.get(batch=b, student=student_cs2),

@@ -19,17 +19,37 @@ def id_number(seed: int) -> str:
     return first17 + idnumbers.check_digit(first17)
 
 
-def staff(username: str, name: str, college=None, department=None, password=PASSWORD, **extra) -> User:
+def staff(
+    username: str, name: str, college=None, department=None, password=PASSWORD, **extra
+) -> User:
     user = User.objects.create_user(username, password=password, name=name, **extra)
-    Staff.objects.create(user=user, staff_number=username, name=name, college=college, department=department)
+    Staff.objects.create(
+        user=user, staff_number=username, name=name, college=college, department=department
+    )
     return user
 
 
-def student(number: str, name: str, college: College, political="群众", student_type="本科生",
-            password=PASSWORD, seed: int = 0) -> Student:
+def student(
+    number: str,
+    name: str,
+    college: College,
+    political="群众",
+    student_type="本科生",
+    password=PASSWORD,
+    seed: int = 0,
+) -> Student:
     user = User.objects.create_user(number, password=password, name=name)
-    s = Student(user=user, student_number=number, name=name, college=college, student_type=student_type,
-                political_status=political, major="计算机科学与技术", class_name="2022级1班", gender="男")
+    s = Student(
+        user=user,
+        student_number=number,
+        name=name,
+        college=college,
+        student_type=student_type,
+        political_status=political,
+        major="计算机科学与技术",
+        class_name="2022级1班",
+        gender="男",
+    )
     s.set_id_number(id_number(seed or int(number[-4:])))
     s.save()
     return s
@@ -37,38 +57,94 @@ def student(number: str, name: str, college: College, political="群众", studen
 
 def category(name="本科生离校", rule="all") -> Category:
     cat = Category.objects.create(name=name, completion_rule=rule)
-    library = Department.objects.get_or_create(code="LIB", name="图书馆", defaults={"contact": "图书馆一楼 023-0001"})[0]
-    finance = Department.objects.get_or_create(code="FIN", name="财务处", defaults={"contact": "行政楼 023-0002"})[0]
-    dorm = Department.objects.get_or_create(code="DORM", name="学生公寓", defaults={"contact": "公寓中心"})[0]
-    src_fin = IntegrationSource.objects.get_or_create(code="finance", defaults={"name": "集成表1 财务处", "department": finance})[0]
-    src_lib = IntegrationSource.objects.get_or_create(code="library", defaults={"name": "集成表2 图书馆", "department": library})[0]
-    Step.objects.create(category=cat, title="图书馆", owner_type=OwnerType.DEPARTMENT, department=library,
-                        automatic=True, source=src_lib, order=1, instructions="归还所有图书")
-    Step.objects.create(category=cat, title="财务处", owner_type=OwnerType.DEPARTMENT, department=finance,
-                        automatic=True, source=src_fin, order=2, instructions="结清学费")
-    Step.objects.create(category=cat, title="学生公寓", owner_type=OwnerType.DEPARTMENT, department=dorm,
-                        order=3, instructions="交还宿舍钥匙")
-    Step.objects.create(category=cat, title="校友会登记", owner_type=OwnerType.DEPARTMENT, department=dorm,
-                        required=False, order=4)
-    Step.objects.create(category=cat, title="组织关系转移", owner_type=OwnerType.COLLEGE, condition=[PARTY], order=5)
-    Step.objects.create(category=cat, title="院系离校", owner_type=OwnerType.COLLEGE, is_final=True, order=6)
+    library = Department.objects.get_or_create(
+        code="LIB", name="图书馆", defaults={"contact": "图书馆一楼 023-0001"}
+    )[0]
+    finance = Department.objects.get_or_create(
+        code="FIN", name="财务处", defaults={"contact": "行政楼 023-0002"}
+    )[0]
+    dorm = Department.objects.get_or_create(
+        code="DORM", name="学生公寓", defaults={"contact": "公寓中心"}
+    )[0]
+    src_fin = IntegrationSource.objects.get_or_create(
+        code="finance", defaults={"name": "集成表1 财务处", "department": finance}
+    )[0]
+    src_lib = IntegrationSource.objects.get_or_create(
+        code="library", defaults={"name": "集成表2 图书馆", "department": library}
+    )[0]
+    Step.objects.create(
+        category=cat,
+        title="图书馆",
+        owner_type=OwnerType.DEPARTMENT,
+        department=library,
+        automatic=True,
+        source=src_lib,
+        order=1,
+        instructions="归还所有图书",
+    )
+    Step.objects.create(
+        category=cat,
+        title="财务处",
+        owner_type=OwnerType.DEPARTMENT,
+        department=finance,
+        automatic=True,
+        source=src_fin,
+        order=2,
+        instructions="结清学费",
+    )
+    Step.objects.create(
+        category=cat,
+        title="学生公寓",
+        owner_type=OwnerType.DEPARTMENT,
+        department=dorm,
+        order=3,
+        instructions="交还宿舍钥匙",
+    )
+    Step.objects.create(
+        category=cat,
+        title="校友会登记",
+        owner_type=OwnerType.DEPARTMENT,
+        department=dorm,
+        required=False,
+        order=4,
+    )
+    Step.objects.create(
+        category=cat, title="组织关系转移", owner_type=OwnerType.COLLEGE, condition=[PARTY], order=5
+    )
+    Step.objects.create(
+        category=cat, title="院系离校", owner_type=OwnerType.COLLEGE, is_final=True, order=6
+    )
     return cat
 
 
 def batch(cat: Category, name="2026届本科生离校", **extra) -> Batch:
     now = timezone.now()
-    defaults = {"academic_year": "2025-2026", "student_type": "本科生", "opens_at": now - timedelta(days=1),
-                "closes_at": now + timedelta(days=30), "enabled": True}
+    defaults = {
+        "academic_year": "2025-2026",
+        "student_type": "本科生",
+        "opens_at": now - timedelta(days=1),
+        "closes_at": now + timedelta(days=30),
+        "enabled": True,
+    }
     defaults.update(extra)
     return Batch.objects.create(name=name, category=cat, **defaults)
 
 
 def enrol(b: Batch, students, counselor=None) -> None:
     entries = [
-        services.Enrolment(s.id, s.college_id, counselor.id if counselor else None,
-                           {"political_status": s.political_status, "student_type": s.student_type,
-                            "college": s.college.code, "major": s.major, "gender": s.gender,
-                            "dormitory": s.dormitory})
+        services.Enrolment(
+            s.id,
+            s.college_id,
+            counselor.id if counselor else None,
+            {
+                "political_status": s.political_status,
+                "student_type": s.student_type,
+                "college": s.college.code,
+                "major": s.major,
+                "gender": s.gender,
+                "dormitory": s.dormitory,
+            },
+        )
         for s in students
     ]
     services.enrol(services.Actor.system("roster"), b, entries)
@@ -97,19 +173,28 @@ def broken_forms(b: Batch) -> list[str]:
     """Forms of the batch that break Rule 2's invariant or whose completion time disagrees with Rule 3."""
     from lixiao.clearance import rules
 
-    steps = [rules.StepInfo(s.id, s.title, s.required, s.is_final)
-             for s in Step.objects.filter(category_id=b.category_id)]
+    steps = [
+        rules.StepInfo(s.id, s.title, s.required, s.is_final)
+        for s in Step.objects.filter(category_id=b.category_id)
+    ]
     final = rules.final_step(steps)
     states: dict[int, dict[int, str]] = {}
-    for form_id, step_id, state in Record.objects.filter(form__batch=b).values_list("form_id", "step_id", "state"):
+    for form_id, step_id, state in Record.objects.filter(form__batch=b).values_list(
+        "form_id", "step_id", "state"
+    ):
         states.setdefault(form_id, {})[step_id] = state
     problems = []
     for form_id, completed_at in Form.objects.filter(batch=b).values_list("id", "completed_at"):
         form_states = states[form_id]
-        pending_required = [s.title for s in steps
-                            if s.required and not s.is_final and form_states[s.id] == State.PENDING]
+        pending_required = [
+            s.title
+            for s in steps
+            if s.required and not s.is_final and form_states[s.id] == State.PENDING
+        ]
         if final and form_states[final.id] == State.PASSED and pending_required:
             problems.append(f"form {form_id}: final passed while {pending_required} pending")
-        if rules.is_complete(b.category.completion_rule, steps, form_states) != (completed_at is not None):
+        if rules.is_complete(b.category.completion_rule, steps, form_states) != (
+            completed_at is not None
+        ):
             problems.append(f"form {form_id}: completed_at={completed_at} but states {form_states}")
     return problems

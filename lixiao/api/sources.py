@@ -125,9 +125,7 @@ def push_rows(request, code: str):
     except (ValueError, UnicodeDecodeError):
         return _refuse(422, _("请求体不是合法的 JSON"), errors=[])
     if not isinstance(payload, dict) or not isinstance(payload.get("rows"), list):
-        return _refuse(
-            422, _('请求体须为 {"mode": "upsert"|"replace", "rows": [...]}'), errors=[]
-        )
+        return _refuse(422, _('请求体须为 {"mode": "upsert"|"replace", "rows": [...]}'), errors=[])
     mode = payload.get("mode", "upsert")
     if mode not in ("upsert", "replace"):
         return _refuse(422, _("mode 只能是 upsert 或 replace"), errors=[])

@@ -105,7 +105,9 @@ def update_where_in(table: str, assignments: dict, ids: Sequence[int]) -> None:
             cursor.execute(f"UPDATE {qn(table)} SET {sets} WHERE id IN ({marks})", [*values, *part])
 
 
-def add_to_counters(table: str, keys: Sequence[str], counters: Sequence[str], deltas: dict[tuple, tuple]) -> None:
+def add_to_counters(
+    table: str, keys: Sequence[str], counters: Sequence[str], deltas: dict[tuple, tuple]
+) -> None:
     """Add deltas to counter rows, creating missing rows (INSERT … ON CONFLICT, both engines)."""
     if not deltas:
         return

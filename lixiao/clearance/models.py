@@ -53,7 +53,10 @@ class Scope(models.TextChoices):
 class Category(models.Model):
     name = models.CharField(_("类别名称"), max_length=64, unique=True)
     completion_rule = models.CharField(
-        _("办结规则"), max_length=16, choices=CompletionRule.choices, default=CompletionRule.REQUIRED
+        _("办结规则"),
+        max_length=16,
+        choices=CompletionRule.choices,
+        default=CompletionRule.REQUIRED,
     )
     survey_enabled = models.BooleanField(_("学生服务：调查问卷"), default=False)
     change_deadline = models.DateField(_("环节变更申请截止日期"), null=True, blank=True)
@@ -75,12 +78,19 @@ class Step(models.Model):
     title = models.CharField(_("环节标题"), max_length=64)
     owner_type = models.CharField(_("环节类型"), max_length=16, choices=OwnerType.choices)
     department = models.ForeignKey(
-        "directory.Department", on_delete=models.PROTECT, null=True, blank=True, related_name="steps"
+        "directory.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="steps",
     )
     required = models.BooleanField(_("是否必办"), default=True)
     automatic = models.BooleanField(_("自动办理"), default=False)
     source = models.ForeignKey(
-        "integrations.IntegrationSource", on_delete=models.PROTECT, null=True, blank=True,
+        "integrations.IntegrationSource",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="steps",
     )
     precedence = models.CharField(
@@ -103,7 +113,9 @@ class Step(models.Model):
             models.UniqueConstraint(
                 fields=["category"], condition=Q(is_final=True), name="one_final_step_per_category"
             ),
-            models.UniqueConstraint(fields=["category", "title"], name="unique_step_title_in_category"),
+            models.UniqueConstraint(
+                fields=["category", "title"], name="unique_step_title_in_category"
+            ),
             models.CheckConstraint(
                 condition=Q(owner_type="college") | Q(department__isnull=False),
                 name="department_step_names_department",
@@ -117,7 +129,9 @@ class Step(models.Model):
 class Batch(models.Model):
     name = models.CharField(_("批次名称"), max_length=64)
     academic_year = models.CharField(_("学年"), max_length=9, help_text=_("例如 2025-2026"))
-    student_type = models.CharField(_("学生类别"), max_length=8, choices=StudentType.choices, blank=True)
+    student_type = models.CharField(
+        _("学生类别"), max_length=8, choices=StudentType.choices, blank=True
+    )
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="batches")
     opens_at = models.DateTimeField(_("服务开始时间"))
     closes_at = models.DateTimeField(_("服务结束时间"))
@@ -129,7 +143,9 @@ class Batch(models.Model):
         ordering = ["-opens_at", "-id"]
         verbose_name = verbose_name_plural = _("离校批次")
         constraints = [
-            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="window_ends_after_start")
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="window_ends_after_start"
+            )
         ]
 
     def __str__(self):
@@ -148,9 +164,13 @@ class Batch(models.Model):
 class Grant(models.Model):
     """A person allowed to handle a step, with its scope. batch=None: the category's default."""
 
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, null=True, blank=True, related_name="grants")
+    batch = models.ForeignKey(
+        Batch, on_delete=models.CASCADE, null=True, blank=True, related_name="grants"
+    )
     step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="grants")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grants"
+    )
     scope = models.CharField(_("范围"), max_length=16, choices=Scope.choices)
     college = models.ForeignKey(
         "directory.College", on_delete=models.PROTECT, null=True, blank=True, related_name="grants"
@@ -168,14 +188,17 @@ class Grant(models.Model):
         indexes = [models.Index(fields=["user", "batch"])]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(scope="college") | Q(college__isnull=False), name="college_scope_names_college"
+                condition=~Q(scope="college") | Q(college__isnull=False),
+                name="college_scope_names_college",
             ),
             models.UniqueConstraint(
-                fields=["batch", "step", "user", "college"], name="unique_college_grant",
+                fields=["batch", "step", "user", "college"],
+                name="unique_college_grant",
                 condition=Q(college__isnull=False, batch__isnull=False),
             ),
             models.UniqueConstraint(
-                fields=["batch", "step", "user", "scope"], name="unique_grant",
+                fields=["batch", "step", "user", "scope"],
+                name="unique_grant",
                 condition=Q(college__isnull=True, batch__isnull=False),
             ),
         ]
@@ -184,7 +207,9 @@ class Grant(models.Model):
         return f"{self.user} · {self.step} · {self.get_scope_display()}"
 
     def active_on(self, day) -> bool:
-        return (self.starts_on is None or self.starts_on <= day) and (self.ends_on is None or day <= self.ends_on)
+        return (self.starts_on is None or self.starts_on <= day) and (
+            self.ends_on is None or day <= self.ends_on
+        )
 
 
 class Form(models.Model):
@@ -195,7 +220,11 @@ class Form(models.Model):
     # Copied from the student so that scoped lists filter one table; kept in step by the writer.
     college = models.ForeignKey("directory.College", on_delete=models.PROTECT, related_name="+")
     counselor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="counselled_forms"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="counselled_forms",
     )
     completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -206,7 +235,9 @@ class Form(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = _("离校单")
-        constraints = [models.UniqueConstraint(fields=["batch", "student"], name="one_form_per_batch_student")]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "student"], name="one_form_per_batch_student")
+        ]
         indexes = [
             models.Index(fields=["batch", "college"]),
             models.Index(fields=["batch", "counselor"]),
@@ -240,7 +271,9 @@ class Record(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = _("环节状态")
-        constraints = [models.UniqueConstraint(fields=["form", "step"], name="one_record_per_form_step")]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "step"], name="one_record_per_form_step")
+        ]
         indexes = [models.Index(fields=["step", "state"])]
 
     def __str__(self):
@@ -252,13 +285,25 @@ class Event(models.Model):
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     action = models.CharField(max_length=64, db_index=True)
-    batch = models.ForeignKey(Batch, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+")
-    form = models.ForeignKey(Form, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="events")
-    record = models.ForeignKey(Record, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="events")
-    step = models.ForeignKey(Step, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+")
+    batch = models.ForeignKey(
+        Batch, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+"
+    )
+    form = models.ForeignKey(
+        Form, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="events"
+    )
+    record = models.ForeignKey(
+        Record, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="events"
+    )
+    step = models.ForeignKey(
+        Step, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+"
+    )
     from_state = models.CharField(max_length=16, blank=True)
     to_state = models.CharField(max_length=16, blank=True)
     source = models.CharField(max_length=16, blank=True)
@@ -295,7 +340,11 @@ class StepTally(models.Model):
     passed = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["batch", "step", "college"], name="one_tally_per_step_college")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "step", "college"], name="one_tally_per_step_college"
+            )
+        ]
 
 
 class FormTally(models.Model):
@@ -307,4 +356,6 @@ class FormTally(models.Model):
     completed = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["batch", "college"], name="one_form_tally_per_college")]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "college"], name="one_form_tally_per_college")
+        ]

@@ -72,7 +72,9 @@ def _text_q(q: str) -> Q:
         return Q(student__student_number__gte=q, student__student_number__lt=upper)
     # 姓名 contains cannot use an index: scan the students' names once, then reach forms by the
     # (batch, student) index, instead of scanning inside a join for the page and again for its count.
-    ids = list(Student.objects.filter(name__contains=q).values_list("id", flat=True)[: _NAME_IDS + 1])
+    ids = list(
+        Student.objects.filter(name__contains=q).values_list("id", flat=True)[: _NAME_IDS + 1]
+    )
     if len(ids) > _NAME_IDS:
         return Q(student__name__contains=q)
     return Q(student_id__in=ids)
@@ -97,7 +99,9 @@ def search(user, batch: Batch, filters: Filters, *, read: Q | None = None) -> Qu
     for step_id, state in filters.step_states.items():
         # A correlated EXISTS probes the (form, step) unique index for each candidate form; an
         # IN list made SQLite materialise every pending record of the step (190 ms at 50,000).
-        qs = qs.filter(Exists(Record.objects.filter(form_id=OuterRef("pk"), step_id=step_id, state=state)))
+        qs = qs.filter(
+            Exists(Record.objects.filter(form_id=OuterRef("pk"), step_id=step_id, state=state))
+        )
     if filters.completed is True:
         qs = qs.filter(completed_at__isnull=False)
     elif filters.completed is False:
@@ -300,7 +304,9 @@ def recount(batch: Batch) -> tuple[dict, dict]:
         .annotate(n=Count("id"))
         .order_by()
     ):
-        steps.setdefault((step_id, college_id), {"not_required": 0, "pending": 0, "passed": 0})[state] = n
+        steps.setdefault((step_id, college_id), {"not_required": 0, "pending": 0, "passed": 0})[
+            state
+        ] = n
     forms = {}
     for college_id, total, done in (
         Form.objects.filter(batch=batch)
@@ -314,7 +320,11 @@ def recount(batch: Batch) -> tuple[dict, dict]:
 
 def tallies(batch: Batch) -> tuple[dict, dict]:
     steps = {
-        (t.step_id, t.college_id): {"not_required": t.not_required, "pending": t.pending, "passed": t.passed}
+        (t.step_id, t.college_id): {
+            "not_required": t.not_required,
+            "pending": t.pending,
+            "passed": t.passed,
+        }
         for t in StepTally.objects.filter(batch=batch)
         if t.not_required or t.pending or t.passed
     }
@@ -327,7 +337,9 @@ def tallies(batch: Batch) -> tuple[dict, dict]:
 
 
 def steps_of(batch: Batch) -> list[Step]:
-    return list(Step.objects.filter(category_id=batch.category_id).select_related("department", "source"))
+    return list(
+        Step.objects.filter(category_id=batch.category_id).select_related("department", "source")
+    )
 
 
 def progress(form: Form) -> tuple[int, int]:
@@ -369,7 +381,11 @@ def roles_of(user, grants=None) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # the desk's live panels: my latest actions and today's work, within the same gate
 
-RECORD_ACTIONS = ("clearance.record.passed", "clearance.record.revoked", "clearance.record.reopened")
+RECORD_ACTIONS = (
+    "clearance.record.passed",
+    "clearance.record.revoked",
+    "clearance.record.reopened",
+)
 
 
 def _within(events: QuerySet[Event], q: Q, batch: Batch) -> QuerySet[Event]:
@@ -406,7 +422,9 @@ def handled_today(user, batch: Batch, steps, desk: "scope.Desk | None" = None) -
         by_reach[q].append(step.id)
     counts = dict.fromkeys((step.id for step in steps), 0)
     for q, step_ids in by_reach.items():
-        events = Event.objects.filter(step_id__in=step_ids, at__gte=start, action__in=RECORD_ACTIONS[:2])
+        events = Event.objects.filter(
+            step_id__in=step_ids, at__gte=start, action__in=RECORD_ACTIONS[:2]
+        )
         rows = _within(events, q, batch).values_list("step_id").annotate(n=Count("id")).order_by()
         counts.update(dict(rows))
     return counts

@@ -17,7 +17,11 @@ CONDITION_ATTRIBUTES = {
     "gender": gettext_lazy("性别"),
     "dormitory": gettext_lazy("宿舍"),
 }
-OPERATORS = {"eq": gettext_lazy("等于"), "in": gettext_lazy("属于"), "not_in": gettext_lazy("不属于")}
+OPERATORS = {
+    "eq": gettext_lazy("等于"),
+    "in": gettext_lazy("属于"),
+    "not_in": gettext_lazy("不属于"),
+}
 
 
 def join_names(names) -> str:
@@ -42,7 +46,11 @@ def validate_condition(condition: list) -> None:
                 _("未知的运算：%(op)s（可用：等于、属于、不属于）") % {"op": repr(clause.get("op"))}
             )
         values = clause.get("values")
-        if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) for v in values)
+        ):
             raise ConditionError(_("适用条件的取值应为非空的文字列表"))
 
 
@@ -76,7 +84,9 @@ def describe(condition: Sequence[Mapping]) -> str:
             parts.append(_("%(attribute)s为 %(values)s") % words)
     if not parts:
         return ""
-    return _("仅适用于%(conditions)s的学生") % {"conditions": pgettext("condition clauses", "且").join(parts)}
+    return _("仅适用于%(conditions)s的学生") % {
+        "conditions": pgettext("condition clauses", "且").join(parts)
+    }
 
 
 def initial_state(condition: Sequence[Mapping], attributes: Mapping[str, str]) -> str:
@@ -94,7 +104,8 @@ class StepInfo:
 def gate_blockers(steps: Sequence[StepInfo], states: Mapping[int, str]) -> list[StepInfo]:
     """Required applicable steps other than the final one that are not yet passed."""
     return [
-        s for s in steps
+        s
+        for s in steps
         if not s.is_final and s.required and states[s.id] != NOT_REQUIRED and states[s.id] != PASSED
     ]
 
@@ -131,7 +142,9 @@ class Change:
     cascade: bool = False  # a consequence of another change (the final step returning to pending)
 
 
-def plan_change(steps: Sequence[StepInfo], states: Mapping[int, str], step_id: int, to_state: str) -> list[Change]:
+def plan_change(
+    steps: Sequence[StepInfo], states: Mapping[int, str], step_id: int, to_state: str
+) -> list[Change]:
     """The changes one pass/revoke makes on one form, or Refused. [] means already so."""
     by_id = {s.id: s for s in steps}
     step = by_id[step_id]
@@ -146,12 +159,19 @@ def plan_change(steps: Sequence[StepInfo], states: Mapping[int, str], step_id: i
         blockers = gate_blockers(steps, states)
         if blockers:
             message = _("“%(step)s”须在其他必办环节全部通过后办理，尚未通过：%(pending)s") % {
-                "step": step.title, "pending": join_names(b.title for b in blockers),
+                "step": step.title,
+                "pending": join_names(b.title for b in blockers),
             }
             raise Refused(message, "gate", blockers)
     changes = [Change(step_id, current, to_state)]
     final = final_step(steps)
-    if to_state == PENDING and final and final.id != step_id and step.required and states[final.id] == PASSED:
+    if (
+        to_state == PENDING
+        and final
+        and final.id != step_id
+        and step.required
+        and states[final.id] == PASSED
+    ):
         changes.append(Change(final.id, PASSED, PENDING, cascade=True))
     return changes
 

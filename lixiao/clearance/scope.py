@@ -19,13 +19,16 @@ def today() -> date:
     return timezone.localdate()
 
 
-def active_grants(user, batch: Batch | None = None, step: Step | int | None = None) -> QuerySet[Grant]:
+def active_grants(
+    user, batch: Batch | None = None, step: Step | int | None = None
+) -> QuerySet[Grant]:
     """Grants in force today for this person (per batch; category defaults are templates only)."""
     if not user or not user.is_authenticated:
         return Grant.objects.none()
     day = today()
     qs = Grant.objects.filter(user=user, batch__isnull=False).filter(
-        Q(starts_on__isnull=True) | Q(starts_on__lte=day), Q(ends_on__isnull=True) | Q(ends_on__gte=day)
+        Q(starts_on__isnull=True) | Q(starts_on__lte=day),
+        Q(ends_on__isnull=True) | Q(ends_on__gte=day),
     )
     if batch is not None:
         qs = qs.filter(batch=batch)
@@ -127,7 +130,9 @@ def person_grants(user) -> list[Grant]:
     (accounts.roles keeps it on the request) for their roles and their desk."""
     if not user or not user.is_authenticated:
         return []
-    return list(Grant.objects.filter(user=user, batch__isnull=False).select_related("batch", "step"))
+    return list(
+        Grant.objects.filter(user=user, batch__isnull=False).select_related("batch", "step")
+    )
 
 
 def handler_desk(user, batch_id: int, grants: list[Grant] | None = None) -> Desk | None:

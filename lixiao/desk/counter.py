@@ -31,9 +31,7 @@ def scan(request, token: str):
         else None
     )
     if batch_id is None:
-        return _refused(
-            request, _("无法识别的离校码。请学生在“我的离校单”中重新打开离校码。"), 404
-        )
+        return _refused(request, _("无法识别的离校码。请学生在“我的离校单”中重新打开离校码。"), 404)
     # Outside the person's scope: the same answer whether the form exists or not.
     outside = _("该学生不在您的办理范围内。请学生到负责其院系或环节的窗口办理。")
     try:

@@ -60,7 +60,9 @@ class SearchForm(forms.Form):
         self.steps = steps
         self.colleges = colleges
         if colleges is not None:
-            self.fields["college"].queryset = College.objects.filter(id__in=colleges).order_by("code")
+            self.fields["college"].queryset = College.objects.filter(id__in=colleges).order_by(
+                "code"
+            )
         for step in steps:
             self.fields[f"s{step.id}"] = forms.ChoiceField(
                 label=_("“%(title)s”状态") % {"title": step.title},
@@ -118,7 +120,9 @@ class SearchForm(forms.Form):
             }
             if isinstance(field, forms.ModelChoiceField):
                 # Plain (id, name) rows: the same options without a model instance per college.
-                rows = colleges if colleges is not None else field.queryset.values_list("id", "name")
+                rows = (
+                    colleges if colleges is not None else field.queryset.values_list("id", "name")
+                )
                 choices = [*ANY, *rows]
                 item["options"] = _options(choices, value)
             elif isinstance(field, forms.ChoiceField):

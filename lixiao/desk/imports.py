@@ -62,7 +62,9 @@ def _preview(request, batch, step) -> ImportJob | None:
         return None
     if upload.size > settings.LIXIAO_UPLOAD_MAX_BYTES:
         limit = settings.LIXIAO_UPLOAD_MAX_BYTES // (1024 * 1024)
-        messages.error(request, _("文件超过 %(limit)s MB 上限，请拆分后分批上传。") % {"limit": limit})
+        messages.error(
+            request, _("文件超过 %(limit)s MB 上限，请拆分后分批上传。") % {"limit": limit}
+        )
         return None
     context = {"batch": batch.id, "step": step.id, "client_ip": client_ip(request)}
     try:

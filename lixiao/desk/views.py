@@ -79,7 +79,14 @@ def batch(request, batch_id: int):
     # The page's links are all under the batch's URL: reversed once, not once per link and row
     # (desk/urls.py names them: import/, objections/, stats/, recent/, bulk/, export.xlsx, f/<id>/).
     here = reverse("desk:batch", args=[batch.id])
-    context = {"batch": batch, "steps": steps, "search": form, "page": page, "query": query, "here": here}
+    context = {
+        "batch": batch,
+        "steps": steps,
+        "search": form,
+        "page": page,
+        "query": query,
+        "here": here,
+    }
     if is_partial(request) and request.headers.get("HX-Target") == "results":
         return render(request, "desk/_results.html", context)
     return render(request, "desk/batch.html", context)
@@ -126,9 +133,7 @@ def _open_objections(desk) -> int:
         form_ids = [fid for fid, sid in open_ if sid == step.id]
         if form_ids:
             reachable = set(
-                Form.objects.filter(desk.handle(step), id__in=form_ids).values_list(
-                    "id", flat=True
-                )
+                Form.objects.filter(desk.handle(step), id__in=form_ids).values_list("id", flat=True)
             )
             count += sum(1 for fid in form_ids if fid in reachable)
     return count
@@ -230,10 +235,7 @@ def _detail_context(request, desk, form_id: int) -> dict:
     mine = {}
     if steps:
         mine = Form.objects.filter(pk=form.pk).aggregate(
-            **{
-                f"s{s.id}": Count("id", filter=desk.handle(s))
-                for s in steps
-            }
+            **{f"s{s.id}": Count("id", filter=desk.handle(s)) for s in steps}
         )
     handleable = {s.id for s in steps if mine.get(f"s{s.id}")}
     freshness = form_freshness(form)  # when each automatic step's data last arrived

@@ -86,7 +86,9 @@ class Department(models.Model):
 
     code = models.CharField(_("部门代码"), max_length=16, unique=True)
     name = models.CharField(_("部门名称"), max_length=64, unique=True)
-    contact = models.CharField(_("联系方式"), max_length=128, blank=True, help_text=_("电话、地点、办公时间"))
+    contact = models.CharField(
+        _("联系方式"), max_length=128, blank=True, help_text=_("电话、地点、办公时间")
+    )
 
     class Meta:
         ordering = ["code"]
@@ -117,7 +119,9 @@ class Staff(PersonalIdentity):
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="staff")
     staff_number = models.CharField(_("职工号"), max_length=32, unique=True)
     name = models.CharField(_("姓名"), max_length=64)
-    college = models.ForeignKey(College, on_delete=models.PROTECT, null=True, blank=True, related_name="staff")
+    college = models.ForeignKey(
+        College, on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
+    )
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
     )

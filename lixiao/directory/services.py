@@ -12,8 +12,17 @@ from lixiao.clearance import bulkdb
 from lixiao.directory import idnumbers
 from lixiao.directory.models import Student, User
 
-STUDENT_FIELDS = ("name", "gender", "college_id", "major", "class_name", "student_type",
-                  "political_status", "dormitory", "phone")
+STUDENT_FIELDS = (
+    "name",
+    "gender",
+    "college_id",
+    "major",
+    "class_name",
+    "student_type",
+    "political_status",
+    "dormitory",
+    "phone",
+)
 
 
 def _unusable_password() -> str:
@@ -39,9 +48,14 @@ class StudentRow:
     phone: str = ""
 
     def attributes(self, college_code: str) -> dict:
-        return {"student_type": self.student_type, "political_status": self.political_status,
-                "college": college_code, "major": self.major, "gender": self.gender,
-                "dormitory": self.dormitory}
+        return {
+            "student_type": self.student_type,
+            "political_status": self.political_status,
+            "college": college_code,
+            "major": self.major,
+            "gender": self.gender,
+            "dormitory": self.dormitory,
+        }
 
 
 @dataclass
@@ -71,20 +85,60 @@ def upsert_students(rows: Sequence[StudentRow]) -> Upserted:
         if new_rows:
             bulkdb.insert(
                 User._meta.db_table,
-                ("password", "is_superuser", "username", "name", "email", "is_active", "is_staff",
-                 "is_office", "is_auditor", "uses_initial_password", "initial_password_since", "date_joined"),
-                ((_unusable_password(), False, r.student_number, r.name, "", True, False, False, False, True,
-                  now, now) for r in new_rows),
+                (
+                    "password",
+                    "is_superuser",
+                    "username",
+                    "name",
+                    "email",
+                    "is_active",
+                    "is_staff",
+                    "is_office",
+                    "is_auditor",
+                    "uses_initial_password",
+                    "initial_password_since",
+                    "date_joined",
+                ),
+                (
+                    (
+                        _unusable_password(),
+                        False,
+                        r.student_number,
+                        r.name,
+                        "",
+                        True,
+                        False,
+                        False,
+                        False,
+                        True,
+                        now,
+                        now,
+                    )
+                    for r in new_rows
+                ),
             )
-            user_ids = bulkdb.pairs(User._meta.db_table, "username", "id", [r.student_number for r in new_rows])
+            user_ids = bulkdb.pairs(
+                User._meta.db_table, "username", "id", [r.student_number for r in new_rows]
+            )
             bulkdb.insert(
                 Student._meta.db_table,
-                ("user_id", "student_number", "id_number_enc", "id_number_hash", "id_number_masked",
-                 *STUDENT_FIELDS),
                 (
-                    (user_ids[r.student_number], r.student_number, idnumbers.encrypt(r.id_number),
-                     idnumbers.lookup_hash(r.id_number), idnumbers.mask(r.id_number),
-                     *(getattr(r, f) for f in STUDENT_FIELDS))
+                    "user_id",
+                    "student_number",
+                    "id_number_enc",
+                    "id_number_hash",
+                    "id_number_masked",
+                    *STUDENT_FIELDS,
+                ),
+                (
+                    (
+                        user_ids[r.student_number],
+                        r.student_number,
+                        idnumbers.encrypt(r.id_number),
+                        idnumbers.lookup_hash(r.id_number),
+                        idnumbers.mask(r.id_number),
+                        *(getattr(r, f) for f in STUDENT_FIELDS),
+                    )
                     for r in new_rows
                 ),
             )
@@ -101,14 +155,18 @@ def upsert_students(rows: Sequence[StudentRow]) -> Upserted:
                 changed.append(s)
         if changed:
             Student.objects.bulk_update(
-                changed, [*STUDENT_FIELDS, "id_number_enc", "id_number_hash", "id_number_masked"], batch_size=1000
+                changed,
+                [*STUDENT_FIELDS, "id_number_enc", "id_number_hash", "id_number_masked"],
+                batch_size=1000,
             )
             User.objects.bulk_update(
                 [User(id=s.user_id, name=s.name) for s in changed], ["name"], batch_size=1000
             )
             _mark_forms_changed([s.id for s in changed])
         ids = bulkdb.pairs(Student._meta.db_table, "student_number", "id", numbers)
-    return Upserted(ids=ids, created=len(new_rows), updated=len(changed), changed_ids=[s.id for s in changed])
+    return Upserted(
+        ids=ids, created=len(new_rows), updated=len(changed), changed_ids=[s.id for s in changed]
+    )
 
 
 def _mark_forms_changed(student_ids: list[int]) -> None:

@@ -11,7 +11,9 @@ class Question(models.Model):
         MULTIPLE = "multiple", _("多选")
         TEXT = "text", _("填空")
 
-    category = models.ForeignKey("clearance.Category", on_delete=models.CASCADE, related_name="questions")
+    category = models.ForeignKey(
+        "clearance.Category", on_delete=models.CASCADE, related_name="questions"
+    )
     order = models.PositiveIntegerField(_("顺序"), default=0)
     text = models.CharField(_("题目"), max_length=255)
     kind = models.CharField(_("题型"), max_length=16, choices=Kind.choices)
@@ -29,7 +31,9 @@ class Question(models.Model):
 class Response(models.Model):
     """A student's answers, submitted once: {question id (as text): answer or list of answers}."""
 
-    form = models.OneToOneField("clearance.Form", on_delete=models.PROTECT, related_name="survey_response")
+    form = models.OneToOneField(
+        "clearance.Form", on_delete=models.PROTECT, related_name="survey_response"
+    )
     submitted_at = models.DateTimeField(default=timezone.now)
     answers = models.JSONField(default=dict)
 

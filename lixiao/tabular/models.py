@@ -17,7 +17,9 @@ class ImportJob(models.Model):
         CANCELLED = "cancelled", _("已取消")
 
     kind = models.CharField(max_length=48)  # which importer (tabular.jobs registry)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     context = models.JSONField(default=dict, blank=True)  # e.g. {"batch": 3, "step": 12}
     filename = models.CharField(max_length=255)
@@ -26,7 +28,9 @@ class ImportJob(models.Model):
     preview = models.JSONField(default=dict, blank=True)
     result = models.JSONField(default=dict, blank=True)
     progress = models.PositiveSmallIntegerField(default=0)
-    group = models.UUIDField(default=uuid.uuid4, editable=False)  # the audit group of the applied changes
+    group = models.UUIDField(
+        default=uuid.uuid4, editable=False
+    )  # the audit group of the applied changes
 
     class Meta:
         ordering = ["-created_at"]

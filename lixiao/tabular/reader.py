@@ -52,7 +52,9 @@ def _check_zip(data: bytes) -> None:
     except zipfile.BadZipFile:
         raise TableError(_("文件已损坏，无法作为 Excel (.xlsx) 读取，请重新保存后上传。")) from None
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-        raise TableError(_("文件不是 Excel 工作簿 (.xlsx)。请使用下载的模板，或另存为 .xlsx / .csv。"))
+        raise TableError(
+            _("文件不是 Excel 工作簿 (.xlsx)。请使用下载的模板，或另存为 .xlsx / .csv。")
+        )
     if total > MAX_UNZIPPED_BYTES or total > MAX_RATIO * max(len(data), 1):
         raise TableError(_("文件解压后过大，已拒绝（可能是压缩炸弹）。请只保留需要导入的数据。"))
 
@@ -65,13 +67,18 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         sheet = load_workbook(io.BytesIO(data)).get_sheet_by_index(0)
         return [[_cell(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
     except (CalamineError, ValueError) as exc:
-        raise TableError(_("无法读取 Excel 文件：%(error)s。请另存为 .xlsx 后重试。") % {"error": exc}) from None
+        raise TableError(
+            _("无法读取 Excel 文件：%(error)s。请另存为 .xlsx 后重试。") % {"error": exc}
+        ) from None
 
 
 def _decode_csv(data: bytes) -> str:
     if b"\x00" in data[:4096]:
         raise TableError(_("文件不是文本格式的 CSV。请上传 .xlsx 或 .csv 文件。"))
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK (a subset of GB18030)
+    for encoding in (
+        "utf-8-sig",
+        "gb18030",
+    ):  # Excel in China saves CSV as GBK (a subset of GB18030)
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
@@ -97,7 +104,9 @@ def read_table(data: bytes, filename: str = "") -> Table:
     if data.startswith(XLSX_MAGIC):
         grid = _read_xlsx(data)
     elif filename.lower().endswith((".xlsx", ".xls")):
-        raise TableError(_("文件扩展名是 Excel，但内容不是 .xlsx 工作簿（旧版 .xls 请另存为 .xlsx）。"))
+        raise TableError(
+            _("文件扩展名是 Excel，但内容不是 .xlsx 工作簿（旧版 .xls 请另存为 .xlsx）。")
+        )
     else:
         grid = _read_csv(data)
     if not grid or not any(grid[0]):

@@ -28,7 +28,12 @@ class RowError:
     value: str = ""
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "message": self.message, "value": self.value}
+        return {
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+            "value": self.value,
+        }
 
 
 @dataclass
@@ -49,7 +54,9 @@ def locate(table: Table, columns: list[Column]) -> dict[str, int]:
     if missing:
         # The column names are the file's headers (data): listed, never translated.
         names = pgettext("list separator", "、").join(missing)
-        raise TableError(_("缺少必填列：%(columns)s。请使用下载的模板，表头放在第 1 行。") % {"columns": names})
+        raise TableError(
+            _("缺少必填列：%(columns)s。请使用下载的模板，表头放在第 1 行。") % {"columns": names}
+        )
     return positions
 
 
@@ -63,7 +70,13 @@ def validate(table: Table, columns: list[Column]) -> Validated:
             raw = cells[pos].strip() if pos is not None and pos < len(cells) else ""
             if not raw:
                 if col.required:
-                    out.errors.append(RowError(row_number, col.header, _("“%(column)s”不能为空") % {"column": col.header}))
+                    out.errors.append(
+                        RowError(
+                            row_number,
+                            col.header,
+                            _("“%(column)s”不能为空") % {"column": col.header},
+                        )
+                    )
                     ok = False
                 cleaned[col.key] = None if col.parse else ""
                 continue

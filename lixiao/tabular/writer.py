@@ -17,15 +17,24 @@ def neutralise(value):
     return value
 
 
-def template(columns: Sequence[Column], sheet: str = "导入模板", notes: Sequence[str] = ()) -> bytes:
+def template(
+    columns: Sequence[Column], sheet: str = "导入模板", notes: Sequence[str] = ()
+) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     ws = book.add_worksheet(sheet)
-    required = book.add_format({"bold": True, "font_color": "#b02a37", "bg_color": "#fde2e1", "border": 1})
+    required = book.add_format(
+        {"bold": True, "font_color": "#b02a37", "bg_color": "#fde2e1", "border": 1}
+    )
     optional = book.add_format({"bold": True, "bg_color": "#e9ecef", "border": 1})
     text = book.add_format({"num_format": "@"})
     for i, col in enumerate(columns):
-        ws.write_string(0, i, f"{col.header}*" if col.required else col.header, required if col.required else optional)
+        ws.write_string(
+            0,
+            i,
+            f"{col.header}*" if col.required else col.header,
+            required if col.required else optional,
+        )
         ws.write_string(1, i, col.example, text)
         ws.set_column(i, i, max(12, len(col.header) * 3), text)
         if col.help:
@@ -44,8 +53,9 @@ def export(headers: Sequence[str], rows: Iterable[Sequence], sheet: str = "导�
     """Stream rows into an .xlsx (constant memory), every text cell neutralised."""
     buffer = io.BytesIO()
     # constant_memory streams rows through a temp file instead of holding the sheet in memory.
-    book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_formulas": False,
-                                        "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        buffer, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     ws = book.add_worksheet(sheet)
     bold = book.add_format({"bold": True})
     ws.write_row(0, 0, list(headers), bold)

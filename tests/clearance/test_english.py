@@ -52,8 +52,9 @@ def test_other_refusals_read_in_english(uni):
         services.pass_record(actor(uni.office), record(uni.form_cs2, "组织关系转移").id)
     assert str(exc.value) == "“组织关系转移” is not required for this student"
 
-    Batch.objects.filter(pk=uni.batch.pk).update(opens_at=timezone.now() + timedelta(days=1),
-                                                 closes_at=timezone.now() + timedelta(days=9))
+    Batch.objects.filter(pk=uni.batch.pk).update(
+        opens_at=timezone.now() + timedelta(days=1), closes_at=timezone.now() + timedelta(days=9)
+    )
     uni.batch.refresh_from_db()
     with translation.override("en"), pytest.raises(services.Closed) as exc:
         services.pass_record(actor(uni.library), record(uni.form, "图书馆").id)
@@ -62,11 +63,15 @@ def test_other_refusals_read_in_english(uni):
 
 
 def test_bulk_refusals_are_in_the_acting_language_and_keep_their_shape(uni):
-    items = [services.Item(uni.form.id, State.PASSED), services.Item(uni.form.id, State.PASSED),
-             services.Item(uni.form_lit.id, State.PASSED)]
+    items = [
+        services.Item(uni.form.id, State.PASSED),
+        services.Item(uni.form.id, State.PASSED),
+        services.Item(uni.form_lit.id, State.PASSED),
+    ]
     with translation.override("en"):
-        outcome = services.apply_many(actor(uni.counselor_cs), uni.batch,
-                                      record(uni.form, "组织关系转移").step, items)
+        outcome = services.apply_many(
+            actor(uni.counselor_cs), uni.batch, record(uni.form, "组织关系转移").step, items
+        )
     refused = {code: message for _form, code, message in outcome.refused}
     assert refused == {
         "duplicate": "This student appears more than once; only the first is used",
@@ -78,7 +83,10 @@ def test_bulk_refusals_are_in_the_acting_language_and_keep_their_shape(uni):
 def test_state_labels_follow_the_language_and_values_do_not():
     with translation.override("en"):
         assert State.PENDING.label == "Pending"
-        assert (str(State.PASSED.label), str(State.NOT_REQUIRED.label)) == ("Cleared", "Not required")
+        assert (str(State.PASSED.label), str(State.NOT_REQUIRED.label)) == (
+            "Cleared",
+            "Not required",
+        )
         assert str(Scope.MINE.label) == "My students"
         assert str(StudentType.MASTER.label) == "Master's student"
     with translation.override("zh-hans"):
@@ -86,14 +94,18 @@ def test_state_labels_follow_the_language_and_values_do_not():
         assert str(Scope.MINE.label) == "我的学生"
         assert str(StudentType.MASTER.label) == "硕士研究生"
     assert State.PENDING.label == "未办理"  # the default language
-    assert StudentType.MASTER == "硕士研究生" and State.PENDING == "pending"  # stored values unchanged
+    assert (
+        StudentType.MASTER == "硕士研究生" and State.PENDING == "pending"
+    )  # stored values unchanged
 
 
 def test_result_cells_built_from_lazy_labels_render_in_the_request_language(uni):
     steps = [record(uni.form, "图书馆").step]
     with translation.override("en"):
         (form,) = queries.attach_cells([uni.form], steps)
-        assert [(c.title, c.state, str(c.label)) for c in form.cells] == [("图书馆", "pending", "Pending")]
+        assert [(c.title, c.state, str(c.label)) for c in form.cells] == [
+            ("图书馆", "pending", "Pending")
+        ]
     assert str(form.cells[0].label) == "未办理"
 
 

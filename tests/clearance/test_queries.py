@@ -268,10 +268,18 @@ def test_grant_reaches_in_memory_agrees_with_the_gates_filter(uni, my_students):
     from lixiao.clearance import scope
     from lixiao.clearance.models import Form, Grant
 
-    forms = list(Form.objects.filter(batch=uni.batch).values_list("id", "college_id", "counselor_id"))
+    forms = list(
+        Form.objects.filter(batch=uni.batch).values_list("id", "college_id", "counselor_id")
+    )
     for grant in Grant.objects.filter(batch=uni.batch):
         in_sql = set(
-            Form.objects.filter(scope.Q(batch=uni.batch) & scope._union([grant])).values_list("id", flat=True)
+            Form.objects.filter(scope.Q(batch=uni.batch) & scope._union([grant])).values_list(
+                "id", flat=True
+            )
         )
-        in_memory = {fid for fid, college, counselor in forms if scope.grant_reaches(grant, college, counselor)}
+        in_memory = {
+            fid
+            for fid, college, counselor in forms
+            if scope.grant_reaches(grant, college, counselor)
+        }
         assert in_memory == in_sql, grant

@@ -56,7 +56,10 @@ def test_scanning_opens_the_form_at_my_pending_step(uni, as_user):
     response = as_user(uni.dorm).get(f"/desk/code/{token}/")
     dorm_record = record(uni.form, "学生公寓")
     assert response.status_code == 302
-    assert response["Location"] == desk_url(uni.batch, f"f/{uni.form.id}/") + f"#record-{dorm_record.id}"
+    assert (
+        response["Location"]
+        == desk_url(uni.batch, f"f/{uni.form.id}/") + f"#record-{dorm_record.id}"
+    )
     page = as_user(uni.dorm).get(response["Location"].split("#")[0])
     assert page.status_code == 200 and f'id="record-{dorm_record.id}"' in page.content.decode()
 
@@ -122,4 +125,6 @@ def test_no_code_for_a_complete_form(uni):
     form = complete_form(uni)
     page = student_client(uni, form.student).get(f"/me/code/{form.id}/")
     assert page.status_code == 409 and "已全部办结" in page.content.decode()
-    assert f"/me/code/{form.id}/" not in student_client(uni, form.student).get("/me/").content.decode()
+    assert (
+        f"/me/code/{form.id}/" not in student_client(uni, form.student).get("/me/").content.decode()
+    )

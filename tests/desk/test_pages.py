@@ -279,7 +279,9 @@ def test_college_filter_offers_only_the_colleges_a_counselor_reaches(uni, as_use
     def options(user):
         page = as_user(user).get(desk_url(uni.batch))
         html = page.content.decode()
-        select = html[html.index('id="id_college"') : html.index("</select>", html.index('id="id_college"'))]
+        select = html[
+            html.index('id="id_college"') : html.index("</select>", html.index('id="id_college"'))
+        ]
         return select
 
     mine = options(uni.counselor_cs)
@@ -299,14 +301,22 @@ def test_stats_panel_shows_each_deadline_and_marks_an_overdue_backlog(uni, as_us
     from lixiao.clearance.models import Step
 
     today = timezone.localdate()
-    Step.objects.filter(category=uni.category, title="学生公寓").update(deadline=today - timedelta(days=1))
-    Step.objects.filter(category=uni.category, title="校友会登记").update(deadline=today + timedelta(days=5))
+    Step.objects.filter(category=uni.category, title="学生公寓").update(
+        deadline=today - timedelta(days=1)
+    )
+    Step.objects.filter(category=uni.category, title="校友会登记").update(
+        deadline=today + timedelta(days=5)
+    )
     c = as_user(uni.dorm)
     body = c.get(desk_url(uni.batch, "stats/")).content.decode()
-    row = body.split(f'data-step="{record(uni.form, "学生公寓").step_id}"', 1)[1].split("</tr>", 1)[0]
+    row = body.split(f'data-step="{record(uni.form, "学生公寓").step_id}"', 1)[1].split("</tr>", 1)[
+        0
+    ]
     assert f"截止 {today - timedelta(days=1):%Y-%m-%d}" in row and "已过截止日期" in row
-    assert 'stat-pending text-danger' in row
-    other = body.split(f'data-step="{record(uni.form, "校友会登记").step_id}"', 1)[1].split("</tr>", 1)[0]
+    assert "stat-pending text-danger" in row
+    other = body.split(f'data-step="{record(uni.form, "校友会登记").step_id}"', 1)[1].split(
+        "</tr>", 1
+    )[0]
     assert f"截止 {today + timedelta(days=5):%Y-%m-%d}" in other and "text-danger" not in other
     assert "已过截止日期" in c.get("/desk/").content.decode()  # the home page's table too
     # Once nobody in reach is pending, a passed deadline is no longer a backlog.
@@ -325,7 +335,16 @@ def test_every_link_on_the_search_page_leads_somewhere(uni, as_user):
     links = set(re.findall(r'(?:href|hx-get|action)="(/desk/b/[^"?#]*)', html))
     assert {
         desk_url(uni.batch, tail)
-        for tail in ("", "import/", "objections/", "stats/", "recent/", "bulk/", "export.xlsx", f"f/{uni.form.id}/")
+        for tail in (
+            "",
+            "import/",
+            "objections/",
+            "stats/",
+            "recent/",
+            "bulk/",
+            "export.xlsx",
+            f"f/{uni.form.id}/",
+        )
     } <= links
     for link in links - {desk_url(uni.batch, "bulk/")}:  # bulk takes a POST
         assert client.get(link).status_code == 200, link

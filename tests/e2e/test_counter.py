@@ -11,7 +11,9 @@ from tests.e2e.conftest import ARTIFACTS, PHONE, login
 pytestmark = pytest.mark.browser
 
 
-def test_scanning_a_students_code_at_the_dormitory_counter(uni, live_server, browser, page, screenshot):
+def test_scanning_a_students_code_at_the_dormitory_counter(
+    uni, live_server, browser, page, screenshot
+):
     # The student opens the code on a phone.
     phone = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
     try:

@@ -27,7 +27,9 @@ def xlsx(rows) -> bytes:
 
 
 def test_xlsx_numbers_come_back_as_typed_text():
-    table = read_table(xlsx([["学号*", "结果"], [2022000001, "通过"], [], ["2022000002", "未通过"]]), "a.xlsx")
+    table = read_table(
+        xlsx([["学号*", "结果"], [2022000001, "通过"], [], ["2022000002", "未通过"]]), "a.xlsx"
+    )
     assert table.headers == ["学号", "结果"]
     assert table.rows == [(2, ["2022000001", "通过"]), (4, ["2022000002", "未通过"])]
 
@@ -75,8 +77,11 @@ def _result(raw: str) -> bool:
     return raw == "通过"
 
 
-COLUMNS = [Column("number", "学号", required=True), Column("ok", "结果", required=True, parse=_result),
-           Column("note", "备注")]
+COLUMNS = [
+    Column("number", "学号", required=True),
+    Column("ok", "结果", required=True, parse=_result),
+    Column("note", "备注"),
+]
 
 
 def test_missing_required_column_names_it():
@@ -94,7 +99,9 @@ def test_row_errors_carry_row_column_and_reason():
 def test_export_neutralises_formulas_and_template_marks_required():
     assert neutralise("=HYPERLINK(1)") == "'=HYPERLINK(1)" and neutralise("-1") == "'-1"
     assert neutralise("张三") == "张三" and neutralise(5) == 5
-    sheet = load_workbook(io.BytesIO(export(["姓名"], [["=1+1"], ["@SUM(A1)"], [7]]))).get_sheet_by_index(0)
+    sheet = load_workbook(
+        io.BytesIO(export(["姓名"], [["=1+1"], ["@SUM(A1)"], [7]]))
+    ).get_sheet_by_index(0)
     assert sheet.to_python() == [["姓名"], ["'=1+1"], ["'@SUM(A1)"], [7.0]]
     header = load_workbook(io.BytesIO(template(COLUMNS))).get_sheet_by_index(0).to_python()[0]
     assert header == ["学号*", "结果*", "备注"]
@@ -124,8 +131,13 @@ class CollegeNames(jobs.Importer):
 
 @pytest.mark.django_db
 def test_preview_writes_nothing_and_confirm_applies_good_rows(uni_user, tmp_path, settings):
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
     data = "代码,名称\nA1,甲学院\nA1,重复学院\nB2,乙学院\n,无代码\n".encode("gbk")
     job = jobs.preview("test.colleges", uni_user, "colleges.csv", data, {})
     assert College.objects.count() == 0

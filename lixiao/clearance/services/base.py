@@ -9,8 +9,20 @@ from lixiao.clearance.models import (
 from lixiao.clearance.rules import Refused
 
 EVENT_COLUMNS = (
-    "at", "actor_id", "action", "batch_id", "form_id", "record_id", "step_id",
-    "from_state", "to_state", "source", "note", "client_ip", "group", "data",
+    "at",
+    "actor_id",
+    "action",
+    "batch_id",
+    "form_id",
+    "record_id",
+    "step_id",
+    "from_state",
+    "to_state",
+    "source",
+    "note",
+    "client_ip",
+    "group",
+    "data",
 )
 SYSTEM_SOURCES = {Source.SYNC, Source.CASCADE, Source.SURVEY, Source.ROSTER}
 

@@ -48,7 +48,10 @@ def _check_open(actor: Actor, batch: Batch) -> None:
     if state == "closed":
         raise Closed(
             _("批次“%(name)s”已于 %(closes)s 结束办理，如需更改请联系学生离校工作主管部门")
-            % {"name": batch.name, "closes": f"{timezone.localtime(batch.closes_at):%Y-%m-%d %H:%M}"},
+            % {
+                "name": batch.name,
+                "closes": f"{timezone.localtime(batch.closes_at):%Y-%m-%d %H:%M}",
+            },
             "window",
         )
 
@@ -104,12 +107,25 @@ def _step_infos(category_id: int) -> list[rules.StepInfo]:
 def _student_attributes(form_ids: list[int]) -> dict[int, dict]:
     attrs = {}
     for part in bulkdb.chunks(form_ids):
-        for fid, stype, political, college, major, gender, dorm in Form.objects.filter(id__in=part).values_list(
-            "id", "student__student_type", "student__political_status", "student__college__code",
-            "student__major", "student__gender", "student__dormitory",
+        for fid, stype, political, college, major, gender, dorm in Form.objects.filter(
+            id__in=part
+        ).values_list(
+            "id",
+            "student__student_type",
+            "student__political_status",
+            "student__college__code",
+            "student__major",
+            "student__gender",
+            "student__dormitory",
         ):
-            attrs[fid] = {"student_type": stype, "political_status": political, "college": college,
-                          "major": major, "gender": gender, "dormitory": dorm}
+            attrs[fid] = {
+                "student_type": stype,
+                "political_status": political,
+                "college": college,
+                "major": major,
+                "gender": gender,
+                "dormitory": dorm,
+            }
     return attrs
 
 
@@ -151,13 +167,30 @@ def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -
             note = (item.note if item else "")[:255]
             reason = item.reason if item else None
             key = (change.to_state, actor.user_id, actor.source, note, reason)
-            action, source, actor_id = _ACTIONS[(change.from_state, change.to_state)], actor.source, actor.user_id
+            action, source, actor_id = (
+                _ACTIONS[(change.from_state, change.to_state)],
+                actor.source,
+                actor.user_id,
+            )
         updates[key].append(record_id)
-        events.append((
-            now_db, actor_id, action, batch.id, form_id, record_id, change.step_id,
-            change.from_state, change.to_state, source, note, actor.client_ip, group_db,
-            "{}",
-        ))
+        events.append(
+            (
+                now_db,
+                actor_id,
+                action,
+                batch.id,
+                form_id,
+                record_id,
+                change.step_id,
+                change.from_state,
+                change.to_state,
+                source,
+                note,
+                actor.client_ip,
+                group_db,
+                "{}",
+            )
+        )
         deltas = step_deltas[(batch.id, change.step_id, college_id)]
         deltas[_COUNTER_INDEX[change.from_state]] -= 1
         deltas[_COUNTER_INDEX[change.to_state]] += 1
@@ -165,13 +198,21 @@ def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -
         touched.add(form_id)
 
     for (to_state, handled_by, source, note, reason), record_ids in updates.items():
-        values = {"state": to_state, "handled_by_id": handled_by, "handled_at": now, "source": source, "note": note}
+        values = {
+            "state": to_state,
+            "handled_by_id": handled_by,
+            "handled_at": now,
+            "source": source,
+            "note": note,
+        }
         if reason is not None:
             values["reason"] = reason[:255]
         bulkdb.update_where_in(Record._meta.db_table, values, record_ids)
     bulkdb.insert(Event._meta.db_table, EVENT_COLUMNS, events)
 
-    _completed, _reopened, form_deltas = _settle_completion(batch, step_infos, forms, states, touched, now)
+    _completed, _reopened, form_deltas = _settle_completion(
+        batch, step_infos, forms, states, touched, now
+    )
     _add_tallies(step_deltas, form_deltas)
     notify.steps_changed(batch, step_infos, changes, at=now)  # one in-app notice per student, bulk
 
@@ -191,7 +232,9 @@ def _settle_completion(batch, step_infos, forms, states, form_ids, now):
     form_deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     for form_id in form_ids:
         college_id, counselor_id, completed_at = forms[form_id]
-        done = rules.is_complete(rule, step_infos, {sid: st for sid, (_r, st, _s) in states[form_id].items()})
+        done = rules.is_complete(
+            rule, step_infos, {sid: st for sid, (_r, st, _s) in states[form_id].items()}
+        )
         if done and completed_at is None:
             completed.append(form_id)
             forms[form_id] = (college_id, counselor_id, now)
@@ -209,11 +252,15 @@ def _settle_completion(batch, step_infos, forms, states, form_ids, now):
 
 def _add_tallies(step_deltas, form_deltas) -> None:
     bulkdb.add_to_counters(
-        StepTally._meta.db_table, ("batch_id", "step_id", "college_id"), ("not_required", "pending", "passed"),
+        StepTally._meta.db_table,
+        ("batch_id", "step_id", "college_id"),
+        ("not_required", "pending", "passed"),
         {k: tuple(v) for k, v in step_deltas.items()},
     )
     bulkdb.add_to_counters(
-        FormTally._meta.db_table, ("batch_id", "college_id"), ("forms", "completed"),
+        FormTally._meta.db_table,
+        ("batch_id", "college_id"),
+        ("forms", "completed"),
         {k: tuple(v) for k, v in form_deltas.items()},
     )
 
@@ -235,5 +282,9 @@ def _notify_final_handlers(batch, by_id, forms, cascaded, why) -> None:
     title = f"“{by_id[final_id].title}”退回未办理"
     for user_id, form_ids in recipients.items():
         count = len(form_ids)
-        notify.send([user_id], title, f"批次“{batch.name}”中 {count} 名学生：{why}，"
-                    f"其“{by_id[final_id].title}”已退回未办理，请在其他必办环节通过后再办理。")
+        notify.send(
+            [user_id],
+            title,
+            f"批次“{batch.name}”中 {count} 名学生：{why}，"
+            f"其“{by_id[final_id].title}”已退回未办理，请在其他必办环节通过后再办理。",
+        )

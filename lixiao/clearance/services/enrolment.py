@@ -79,20 +79,43 @@ def enrol(
     with transaction.atomic():
         bulkdb.insert(
             Form._meta.db_table,
-            ("batch_id", "student_id", "college_id", "counselor_id", "completed_at", "created_at", "changed_at"),
             (
-                (batch.id, e.student_id, e.college_id, e.counselor_id, now_db if done else None, now_db, now_db)
+                "batch_id",
+                "student_id",
+                "college_id",
+                "counselor_id",
+                "completed_at",
+                "created_at",
+                "changed_at",
+            ),
+            (
+                (
+                    batch.id,
+                    e.student_id,
+                    e.college_id,
+                    e.counselor_id,
+                    now_db if done else None,
+                    now_db,
+                    now_db,
+                )
                 for e, done in zip(entries, complete, strict=True)
             ),
         )
-        form_of = bulkdb.pairs(Form._meta.db_table, "student_id", "id", [e.student_id for e in entries],
-                               batch_id=batch.id)
+        form_of = bulkdb.pairs(
+            Form._meta.db_table,
+            "student_id",
+            "id",
+            [e.student_id for e in entries],
+            batch_id=batch.id,
+        )
         bulkdb.insert(
             Record._meta.db_table,
             ("form_id", "step_id", "state", "note", "source", "reason"),
             (
                 (form_id, step_id, state, "", "", "")
-                for form_id, states in zip((form_of[e.student_id] for e in entries), initial, strict=True)
+                for form_id, states in zip(
+                    (form_of[e.student_id] for e in entries), initial, strict=True
+                )
                 for step_id, state in zip(step_ids, states, strict=True)
             ),
         )
@@ -106,11 +129,15 @@ def enrol(
         _add_tallies(step_deltas, form_deltas)
         bulkdb.refresh_statistics()
         Event.objects.create(
-            at=now, actor_id=actor.user_id, action="roster.enrolled", batch=batch, source=actor.source,
-            client_ip=actor.client_ip, data={"forms": len(entries)},
+            at=now,
+            actor_id=actor.user_id,
+            action="roster.enrolled",
+            batch=batch,
+            source=actor.source,
+            client_ip=actor.client_ip,
+            data={"forms": len(entries)},
         )
     return len(entries)
-
 
 
 def add_step_records(actor: Actor, step: Step) -> int:
@@ -132,7 +159,10 @@ def _add_step_records_in(actor: Actor, batch: Batch, step: Step) -> int:
     group = uuid.uuid4()
     with transaction.atomic():
         ids = list(
-            Form.objects.filter(batch=batch).exclude(records__step=step).order_by("id").values_list("id", flat=True)
+            Form.objects.filter(batch=batch)
+            .exclude(records__step=step)
+            .order_by("id")
+            .values_list("id", flat=True)
         )
         if not ids:
             return 0
@@ -140,7 +170,8 @@ def _add_step_records_in(actor: Actor, batch: Batch, step: Step) -> int:
         attributes = _student_attributes(ids)
         initial = {fid: rules.initial_state(step.condition, attributes[fid]) for fid in ids}
         bulkdb.insert(
-            Record._meta.db_table, ("form_id", "step_id", "state", "note", "source", "reason"),
+            Record._meta.db_table,
+            ("form_id", "step_id", "state", "note", "source", "reason"),
             ((fid, step.id, initial[fid], "", "", "") for fid in ids),
         )
         step_deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -149,21 +180,49 @@ def _add_step_records_in(actor: Actor, batch: Batch, step: Step) -> int:
         states = _load_states(ids)
         # Completion first (the new record may make a complete form incomplete), so that the
         # cascade below starts from the right completion state.
-        _completed, reopened, form_deltas = _settle_completion(batch, step_infos, forms, states, ids, now)
+        _completed, reopened, form_deltas = _settle_completion(
+            batch, step_infos, forms, states, ids, now
+        )
         _add_tallies(step_deltas, form_deltas)
         changes = []
         final = rules.final_step(step_infos)
         for fid in ids:
             form_states = {s: st for s, (_r, st, _src) in states[fid].items()}
-            if final and form_states.get(final.id) == State.PASSED and rules.gate_blockers(step_infos, form_states):
-                changes.append((fid, Change(final.id, State.PASSED, State.PENDING, cascade=True), None))
-        _commit(actor, batch, step_infos, forms, states, changes, group, now, why=f"新增必办环节“{step.title}”")
+            if (
+                final
+                and form_states.get(final.id) == State.PASSED
+                and rules.gate_blockers(step_infos, form_states)
+            ):
+                changes.append(
+                    (fid, Change(final.id, State.PASSED, State.PENDING, cascade=True), None)
+                )
+        _commit(
+            actor,
+            batch,
+            step_infos,
+            forms,
+            states,
+            changes,
+            group,
+            now,
+            why=f"新增必办环节“{step.title}”",
+        )
         mark_forms_changed(ids)  # every one of these forms shows a new step
         Event.objects.create(
-            at=now, actor_id=actor.user_id, action="clearance.step.records_added", batch=batch, step=step,
-            source=actor.source, client_ip=actor.client_ip, group=group,
-            data={"records": len(ids), "pending": sum(1 for s in initial.values() if s == State.PENDING),
-                  "forms_reopened": len(reopened), "final_reopened": len(changes)},
+            at=now,
+            actor_id=actor.user_id,
+            action="clearance.step.records_added",
+            batch=batch,
+            step=step,
+            source=actor.source,
+            client_ip=actor.client_ip,
+            group=group,
+            data={
+                "records": len(ids),
+                "pending": sum(1 for s in initial.values() if s == State.PENDING),
+                "forms_reopened": len(reopened),
+                "final_reopened": len(changes),
+            },
         )
     return len(ids)
 
@@ -180,13 +239,19 @@ def refresh_completion(actor: Actor, batch: Batch) -> int:
         ids = list(Form.objects.filter(batch=batch).order_by("id").values_list("id", flat=True))
         forms = _lock_forms(ids)
         states = _load_states(ids)
-        completed, reopened, form_deltas = _settle_completion(batch, step_infos, forms, states, ids, now)
+        completed, reopened, form_deltas = _settle_completion(
+            batch, step_infos, forms, states, ids, now
+        )
         mark_forms_changed(completed + reopened)
         _add_tallies({}, form_deltas)
         if completed or reopened:
             Event.objects.create(
-                at=now, actor_id=actor.user_id, action="clearance.completion.recomputed", batch=batch,
-                source=actor.source, client_ip=actor.client_ip,
+                at=now,
+                actor_id=actor.user_id,
+                action="clearance.completion.recomputed",
+                batch=batch,
+                source=actor.source,
+                client_ip=actor.client_ip,
                 data={"completed": len(completed), "reopened": len(reopened)},
             )
     return len(completed) + len(reopened)

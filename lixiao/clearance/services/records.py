@@ -44,7 +44,9 @@ def set_state(actor: Actor, record_id: int, to_state: str, note: str = "") -> Ou
     record = Record.objects.select_related("form__batch", "step").filter(pk=record_id).first()
     if record is None:
         raise NotFound
-    outcome = apply_many(actor, record.form.batch, record.step, [Item(record.form_id, to_state, note)])
+    outcome = apply_many(
+        actor, record.form.batch, record.step, [Item(record.form_id, to_state, note)]
+    )
     if outcome.refused:
         _, code, message = outcome.refused[0]
         if code == "scope":
@@ -85,7 +87,9 @@ def apply_many(
         wanted: dict[int, Item] = {}
         for item in items:
             if item.form_id in wanted:
-                outcome.refused.append((item.form_id, "duplicate", _("同一学生出现多次，仅按第一次处理")))
+                outcome.refused.append(
+                    (item.form_id, "duplicate", _("同一学生出现多次，仅按第一次处理"))
+                )
             else:
                 wanted[item.form_id] = item
         allowed = _allowed_forms(actor, batch, step, list(wanted))
@@ -126,8 +130,17 @@ def apply_many(
                 changes.append((form_id, change, None if change.cascade else item))
                 if change.cascade:
                     outcome.reopened.append(form_id)
-        touched = _commit(actor, batch, step_infos, forms, states, changes, outcome.group, now,
-                          why=f"前置环节“{step.title}”已撤销")
+        touched = _commit(
+            actor,
+            batch,
+            step_infos,
+            forms,
+            states,
+            changes,
+            outcome.group,
+            now,
+            why=f"前置环节“{step.title}”已撤销",
+        )
         for reason, record_ids in new_reasons.items():
             bulkdb.update_where_in(Record._meta.db_table, {"reason": reason}, record_ids)
         mark_forms_changed(touched | reason_forms)
@@ -162,6 +175,17 @@ def reapply_conditions(actor: Actor, batch: Batch, form_ids: Iterable[int] | Non
             form_states = {sid: st for sid, (_rid, st, _src) in states[form_id].items()}
             for change in rules.plan_reapply(step_infos, form_states, applicable):
                 changes.append((form_id, change, None))
-        mark_forms_changed(_commit(actor, batch, step_infos, forms, states, changes, group, now,
-                              why="学生信息变化，有必办环节变为需要办理"))
+        mark_forms_changed(
+            _commit(
+                actor,
+                batch,
+                step_infos,
+                forms,
+                states,
+                changes,
+                group,
+                now,
+                why="学生信息变化，有必办环节变为需要办理",
+            )
+        )
     return len(changes)

@@ -24,7 +24,11 @@ from lixiao.clearance.services.commit import (
 )
 from lixiao.clearance.services.records import apply_many
 
-UNDOABLE_ACTIONS = ("clearance.record.passed", "clearance.record.revoked", "clearance.record.reopened")
+UNDOABLE_ACTIONS = (
+    "clearance.record.passed",
+    "clearance.record.revoked",
+    "clearance.record.reopened",
+)
 
 
 class UndoRefused(Refused):
@@ -49,7 +53,10 @@ def undo_group(actor: Actor, group: uuid.UUID) -> Outcome:
     if Event.objects.filter(action="clearance.group.undone", data__group=str(group)).exists():
         raise UndoRefused(_("该操作组已撤销过"), "done")
     if any(e.action not in UNDOABLE_ACTIONS for e in events):
-        raise UndoRefused(_("该操作组包含适用条件的变化，不能撤销：请修改学生信息或环节的适用条件"), "applicability")
+        raise UndoRefused(
+            _("该操作组包含适用条件的变化，不能撤销：请修改学生信息或环节的适用条件"),
+            "applicability",
+        )
     original: dict[int, Event] = {}
     for e in events:
         original.setdefault(e.record_id, e)  # the first event of a record holds its state before
@@ -58,31 +65,53 @@ def undo_group(actor: Actor, group: uuid.UUID) -> Outcome:
     note = f"撤销操作组 {group}"  # stored in records and the audit log: not translated
     with transaction.atomic():
         _lock_forms(sorted({e.form_id for e in events}))
-        later = Event.objects.filter(record_id__in=list(original), id__gt=events[-1].id).exclude(group=group)
-        touched = sorted(set(later.values_list("form__student__student_number", "form__student__name")))
+        later = Event.objects.filter(record_id__in=list(original), id__gt=events[-1].id).exclude(
+            group=group
+        )
+        touched = sorted(
+            set(later.values_list("form__student__student_number", "form__student__name"))
+        )
         if touched:
             names = [f"{number} {name}" for number, name in touched]
             raise UndoRefused(
-                _("之后又有 %(count)s 名学生的相关环节被更改，不能撤销") % {"count": len(names)}, "later", names
+                _("之后又有 %(count)s 名学生的相关环节被更改，不能撤销") % {"count": len(names)},
+                "later",
+                names,
             )
-        batches = {b.id: b for b in Batch.objects.filter(id__in={e.batch_id for e in events})
-                   .select_related("category")}
+        batches = {
+            b.id: b
+            for b in Batch.objects.filter(id__in={e.batch_id for e in events}).select_related(
+                "category"
+            )
+        }
         steps = {s.id: s for s in Step.objects.filter(id__in={e.step_id for e in events})}
         by_step: dict[tuple[int, int], list[Item]] = defaultdict(list)
         for e in original.values():
             by_step[(e.batch_id, e.step_id)].append(Item(e.form_id, e.from_state, note))
         # Prerequisites first, the final step last: its gate must see them passed again.
         for batch_id, step_id in sorted(by_step, key=lambda k: (steps[k[1]].is_final, k)):
-            outcome = apply_many(admin, batches[batch_id], steps[step_id], by_step[(batch_id, step_id)],
-                                 group=undo.group)
+            outcome = apply_many(
+                admin,
+                batches[batch_id],
+                steps[step_id],
+                by_step[(batch_id, step_id)],
+                group=undo.group,
+            )
             if outcome.refused:
                 _fid, _code, message = outcome.refused[0]
-                raise UndoRefused(_("撤销未完成，已全部撤回：%(reason)s") % {"reason": message}, "refused")
+                raise UndoRefused(
+                    _("撤销未完成，已全部撤回：%(reason)s") % {"reason": message}, "refused"
+                )
             undo.changed += outcome.changed
             undo.unchanged += outcome.unchanged
         Event.objects.create(
-            actor_id=admin.user_id, action="clearance.group.undone", source=Source.ADMIN,
-            client_ip=admin.client_ip, group=undo.group, note=note[:255],
-            batch_id=events[0].batch_id, data={"group": str(group), "records": len(original)},
+            actor_id=admin.user_id,
+            action="clearance.group.undone",
+            source=Source.ADMIN,
+            client_ip=admin.client_ip,
+            group=undo.group,
+            note=note[:255],
+            batch_id=events[0].batch_id,
+            data={"group": str(group), "records": len(original)},
         )
     return undo
