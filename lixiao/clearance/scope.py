@@ -135,12 +135,15 @@ def person_grants(user) -> list[Grant]:
     )
 
 
-def handler_desk(user, batch_id: int, grants: list[Grant] | None = None) -> Desk | None:
+def handler_desk(
+    user, batch_id: int, grants: list[Grant] | None = None, day: date | None = None
+) -> Desk | None:
     """handler_batches, handler_steps and read_q for one batch at once (None: not theirs).
 
     The desk's pages ask all three on every request; the person's grants answer them
     together, instead of one grants subquery each. grants: person_grants(user) when the
-    caller already holds it.
+    caller already holds it (its batch and step loaded). day: the day whose grants are in
+    force (default today; the deadline reminders plan for a given day).
     """
     if not user or not user.is_authenticated:
         return None
@@ -154,7 +157,7 @@ def handler_desk(user, batch_id: int, grants: list[Grant] | None = None) -> Desk
         grants = Grant.objects.filter(user=user, batch_id=batch_id).select_related("batch", "step")
     # Dates and the batch switch are checked on the few rows here: the same rule as
     # active_grants and handler_batches, cheaper than building it into the statement.
-    day = today()
+    day = day or today()
     grants = [
         grant
         for grant in grants

@@ -28,7 +28,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from lixiao.clearance import queries, services
+from lixiao.clearance import queries, scope, services
 from lixiao.clearance.models import Batch, Grant, Record, State, Step, StepTally
 from lixiao.notify import services as notify
 from lixiao.notify.models import DeadlineReminder
@@ -224,28 +224,28 @@ def _handlers(batches, due_steps, day, already: set[int]) -> tuple[list[Message]
             step_id__in={s.id for steps in due_steps.values() for s in steps},
             user__is_active=True,
         )
-        .select_related("user", "step")
+        .select_related("user", "step", "batch")
         .order_by("user_id", "batch_id", "step__order", "step_id")
     )
     held: dict[int, dict[int, list[Grant]]] = defaultdict(lambda: defaultdict(list))
     users = {}
     for grant in grants:
-        # The gate's rule (scope.handler_desk): in force today, on a step of the batch's category.
-        if grant.active_on(day) and grant.step.category_id == batch_of[grant.batch_id].category_id:
-            held[grant.user_id][grant.batch_id].append(grant)
-            users[grant.user_id] = grant.user
+        held[grant.user_id][grant.batch_id].append(grant)
+        users[grant.user_id] = grant.user
     skipped = 0
     texts: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for user_id, by_batch in held.items():
         user = users[user_id]
         lines, linked = [], set()
         for batch in batches:
-            mine = by_batch.get(batch.id)
-            if not mine:
+            # The gate decides which of these grants are in force on the day and what they reach.
+            desk = scope.handler_desk(user, batch.id, by_batch.get(batch.id, []), day)
+            if desk is None:
                 continue
-            steps = sorted(
-                {g.step_id: g.step for g in mine}.values(), key=lambda s: (s.order, s.id)
-            )
+            # Only the steps they hold a grant on (the office's desk would list every step).
+            due = {s.id for s in due_steps[batch.id]} & {g.step_id for g in by_batch[batch.id]}
+            steps = [s for s in desk.steps if s.id in due]
+            mine = None if desk.grants is None else [g for g in desk.grants if g.step_id in due]
             for stats in queries.step_statistics(user, batch, steps, grants=mine):
                 if stats.pending:
                     lines.append(
