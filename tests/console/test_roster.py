@@ -287,3 +287,30 @@ def test_preview_page_queries_do_not_grow_with_rows(
         assert response.status_code == 200 and "第 " in response.content.decode()
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_a_counselor_named_on_one_row_is_created_for_all_their_rows(office_client, uni):
+    rows = [
+        roster_row("2026000111", "学生甲", "CS", 41, counselor=("T6666", "")),
+        roster_row("2026000112", "学生乙", "CS", 42, counselor=("T6666", "郑老师")),
+    ]
+    page = _upload(office_client, uni.batch, roster_file(rows)).content.decode()
+    assert "创建 1 名新辅导员账号" in page
+    job = _job(uni.batch)
+    office_client.post(
+        reverse("console:roster_confirm", args=[uni.batch.id, job.id]),
+        {"create_counselors": "1"},
+    )
+    counselor = Staff.objects.get(staff_number="T6666")
+    assert counselor.name == "郑老师"
+    forms = Form.objects.filter(
+        batch=uni.batch, student__student_number__in=["2026000111", "2026000112"]
+    )
+    assert set(forms.values_list("counselor_id", flat=True)) == {counselor.user_id}
+
+
+def test_an_unknown_counselor_without_any_name_is_not_offered_the_tick(office_client, uni):
+    rows = [roster_row("2026000121", "学生丙", "CS", 43, counselor=("T7777", ""))]
+    page = _upload(office_client, uni.batch, roster_file(rows)).content.decode()
+    assert "请填写辅导员姓名以便创建" in page
+    assert "新辅导员账号" not in page  # a tick could not supply the name

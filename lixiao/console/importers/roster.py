@@ -153,6 +153,11 @@ class RosterImporter(jobs.Importer):
         staff = staff_by_number(counselor_numbers)
         taken = usernames_taken([*counselor_numbers, *(n for n in numbers if n not in existing)])
 
+        # New counselors by number with the first name the file gives them (any row may name one).
+        named: dict[str, str] = {}
+        for _row, v in validated.rows:
+            if v["counselor_number"] and v["counselor_name"]:
+                named.setdefault(v["counselor_number"], v["counselor_name"])
         errors: list[RowError] = []
         # Unknown colleges and counselors can be created by a tick on the preview instead of
         # a new file: the values, and the rows that only need such a tick, are kept here.
@@ -203,7 +208,9 @@ class RosterImporter(jobs.Importer):
                             counselor_number,
                         )
                     )
-                elif not counselor_name and counselor_number not in new_counselors:
+                elif counselor_number not in named:
+                    # No row of the file names this counselor: the tick could not create the
+                    # account, so it is not offered; the file needs the name.
                     errors.append(
                         RowError(
                             row,
@@ -212,12 +219,8 @@ class RosterImporter(jobs.Importer):
                             counselor_number,
                         )
                     )
-                    # Counted as offerable like the next case (as when this was matched on the
-                    # message's first words), although a tick cannot supply the missing name.
-                    unknown_counselors.add(counselor_number)
-                    offerable_rows.add(row)
                 elif create_counselors_ok:
-                    new_counselors.setdefault(counselor_number, counselor_name)
+                    new_counselors.setdefault(counselor_number, named[counselor_number])
                 else:
                     errors.append(
                         RowError(
