@@ -136,6 +136,8 @@ AUTH_USER_MODEL = "directory.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "lixiao.accounts.backends.LixiaoBackend",
+    # Never checks a password: it only restores sessions that a CAS login (accounts.cas) opened.
+    "lixiao.accounts.backends.CASBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -187,6 +189,23 @@ LIXIAO_SESSION_MAX_HOURS = env.integer("LIXIAO_SESSION_MAX_HOURS", 12)
 # TOTP second factor (optional for staff): when on, an office account must set one up before
 # anything else, and its logins then always need a code as well as the password.
 LIXIAO_OFFICE_TOTP = env.flag("LIXIAO_OFFICE_TOTP", False)
+# CAS single sign-on (统一身份认证), off while LIXIAO_CAS_URL is empty. The CAS user id (or the
+# attribute named by LIXIAO_CAS_ATTRIBUTE) must be an existing account's 学号/职工号.
+LIXIAO_CAS_URL = env.text("LIXIAO_CAS_URL", "")
+LIXIAO_CAS_VERSION = env.text("LIXIAO_CAS_VERSION", "3")
+LIXIAO_CAS_ATTRIBUTE = env.text("LIXIAO_CAS_ATTRIBUTE", "")
+if LIXIAO_CAS_VERSION not in ("2", "3"):
+    raise ImproperlyConfigured(f"LIXIAO_CAS_VERSION={LIXIAO_CAS_VERSION!r} must be 2 or 3")
+if LIXIAO_CAS_URL:
+    if not re.match(r"https?://[^/]+", LIXIAO_CAS_URL):
+        raise ImproperlyConfigured(
+            "LIXIAO_CAS_URL must be the CAS server's base URL, e.g. https://cas.example.edu.cn/cas/"
+        )
+    if PRODUCTION and not LIXIAO_CAS_URL.startswith("https://"):
+        # Over plain HTTP anyone on the path could answer the ticket check and log in as anybody.
+        raise ImproperlyConfigured("LIXIAO_CAS_URL must use https:// in production")
+    # login, logout and p3/serviceValidate are joined to it: it must end with a slash.
+    LIXIAO_CAS_URL = LIXIAO_CAS_URL.rstrip("/") + "/"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 

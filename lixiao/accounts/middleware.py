@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from lixiao.accounts import totp
+from lixiao.accounts import sso, totp
 
 _OPEN_PREFIXES = ("/accounts/password/", "/accounts/logout/", "/static/", "/verify/", "/i18n/")
 # While the office must enrol a second factor, only the enrolment page itself and these.
@@ -43,7 +43,12 @@ class AccountGateMiddleware:
             # is enough and spares a database write on every request.
             if now - request.session.get("lixiao_seen", 0) > 60:
                 request.session["lixiao_seen"] = now
-            if user.uses_initial_password and not request.path.startswith(_OPEN_PREFIXES):
+            # A CAS login never used the initial password: it is not forced to change it.
+            if (
+                user.uses_initial_password
+                and not request.path.startswith(_OPEN_PREFIXES)
+                and not sso.session_is_cas(request)
+            ):
                 return go_to(request, reverse("accounts:password_change"))
             if user.is_office and totp.office_must_enrol(user):
                 # base.html leaves out the header's htmx bell, which would only be redirected.

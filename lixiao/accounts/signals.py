@@ -4,6 +4,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.utils import timezone
 
+from lixiao.accounts import sso
 from lixiao.accounts.network import client_ip
 from lixiao.clearance.models import Event
 
@@ -18,11 +19,11 @@ def logged_in(sender, request, user, **kwargs):
         request.session["lixiao_login_at"] = timezone.now().timestamp()
     # With the second factor the data says so (twofactor.verify marks the request).
     factor = getattr(request, "lixiao_second_factor", None)
+    data = {"factor": factor} if factor else {}
+    if request is not None and sso.session_is_cas(request):  # the session's backend says CAS
+        data["method"] = "cas"
     Event.objects.create(
-        actor=user,
-        action="accounts.login.succeeded",
-        client_ip=_ip(request),
-        data={"factor": factor} if factor else {},
+        actor=user, action="accounts.login.succeeded", client_ip=_ip(request), data=data
     )
 
 
