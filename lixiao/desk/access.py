@@ -15,16 +15,9 @@ NO_GRANT = gettext_lazy(
 )
 
 
-def batch_for(user, batch_id: int, *, with_category: bool = True) -> Batch:
-    """A batch the person handles in; 403 otherwise (the desk itself is their surface).
-
-    The search page passes with_category=False: it never shows the category, and the join
-    costs more to compile than the page's search itself.
-    """
-    batches = scope.handler_batches(user)
-    if with_category:
-        batches = batches.select_related("category")
-    batch = batches.filter(pk=batch_id).first()
+def batch_for(user, batch_id: int) -> Batch:
+    """A batch the person handles in; 403 otherwise (the desk itself is their surface)."""
+    batch = scope.handler_batches(user).select_related("category").filter(pk=batch_id).first()
     if batch is None:
         raise PermissionDenied(NO_GRANT)
     return batch
@@ -39,11 +32,9 @@ def desk_for(request, batch_id: int) -> scope.Desk:
     return desk
 
 
-def my_steps(user, batch: Batch, *, related: bool = True) -> list[Step]:
-    """The person's steps in order; related=False when only titles and ids are shown."""
-    steps = scope.handler_steps(user, batch)
-    if related:
-        steps = steps.select_related("department", "source")
+def my_steps(user, batch: Batch) -> list[Step]:
+    """The person's steps in order, with their department and source."""
+    steps = scope.handler_steps(user, batch).select_related("department", "source")
     return list(steps.order_by("order", "id"))
 
 
