@@ -103,9 +103,10 @@ class SearchForm(forms.Form):
         steps = tuple((s.id, s.title) for s in self.steps)
         return _panel_markup(steps, colleges, values, translation.get_language())
 
-    def panel(self, colleges=None) -> list[dict]:
+    def panel(self, colleges: tuple) -> list[dict]:
         """The advanced fields as plain data: the template draws them without Django's widget
-        templates, which cost more than the whole search at 50,000 students."""
+        templates, which cost more than the whole search at 50,000 students. colleges: the
+        (id, name) options offered (panel_html passes the cached, scope-limited list)."""
         out = []
         for name, field in self.fields.items():
             if name == "q":
@@ -119,11 +120,7 @@ class SearchForm(forms.Form):
                 "errors": self.errors.get(name, []) if self.is_bound else [],
             }
             if isinstance(field, forms.ModelChoiceField):
-                # Plain (id, name) rows: the same options without a model instance per college.
-                rows = (
-                    colleges if colleges is not None else field.queryset.values_list("id", "name")
-                )
-                choices = [*ANY, *rows]
+                choices = [*ANY, *colleges]
                 item["options"] = _options(choices, value)
             elif isinstance(field, forms.ChoiceField):
                 item["options"] = _options(field.choices, value)
