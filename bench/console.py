@@ -49,7 +49,8 @@ def child(n: int) -> dict:
     from django.urls import reverse
 
     from bench import world
-    from lixiao.clearance import bulkdb, services
+    from lixiao import sqlbulk
+    from lixiao.clearance import services
     from lixiao.clearance.models import Form, Source, State
     from lixiao.console import importers
     from lixiao.console.views.supervision import dashboard
@@ -126,7 +127,7 @@ def child(n: int) -> dict:
             actor, w.batch, step, [services.Item(fid, State.PASSED) for fid in first]
         )
 
-    if bulkdb.is_postgres():
+    if sqlbulk.is_postgres():
         # Autovacuum would analyse the imported rows within a minute; do it now, as the other
         # benches do, so the dashboard is timed on settled plans.
         with connection.cursor() as cursor:

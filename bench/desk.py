@@ -53,7 +53,7 @@ def child(n: int, reads: int) -> dict:
 
     from bench import world
     from bench.one import seed_ours
-    from lixiao.clearance import bulkdb
+    from lixiao import sqlbulk
     from lixiao.clearance.models import Form, Step
 
     # The test client's host; setup_test_environment() would also instrument every template render.
@@ -63,7 +63,7 @@ def child(n: int, reads: int) -> dict:
     rows = world.roster(n, w.colleges)
     codes = {c.id: c.code for c in w.colleges}
     seed_ours(w, rows, codes, {w.colleges[0].id: w.counselor.id})
-    if bulkdb.is_postgres():
+    if sqlbulk.is_postgres():
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     rng = random.Random(11)

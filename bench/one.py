@@ -24,7 +24,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench import raw, timing, world  # noqa: E402
-from lixiao.clearance import bulkdb, queries, services  # noqa: E402
+from lixiao import sqlbulk  # noqa: E402
+from lixiao.clearance import queries, services  # noqa: E402
 from lixiao.clearance.models import Form, Source, State  # noqa: E402
 from lixiao.directory import idnumbers  # noqa: E402
 from lixiao.directory.services import upsert_students  # noqa: E402
@@ -94,7 +95,7 @@ def part_ours(n: int, reads: int, bulk_runs: int, bulk_size: int) -> dict:
         }
     }
     assert Form.objects.filter(batch=w.batch).count() == n, "every student has a form"
-    if bulkdb.is_postgres():
+    if sqlbulk.is_postgres():
         # Autovacuum would analyse the new rows within a minute; do it now so plans are settled.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from django.db import connection, transaction
 from django.utils import timezone
 
-from lixiao.clearance import bulkdb, rules
+from lixiao import sqlbulk
+from lixiao.clearance import rules
 from lixiao.clearance.models import State, Step
 from lixiao.directory.services import StudentRow
 
@@ -81,12 +82,12 @@ def _cursor():
 
 def _sql(text: str) -> str:
     """Write SQL once with %s; SQLite's own driver wants ?."""
-    return text if bulkdb.is_postgres() else text.replace("%s", "?")
+    return text if sqlbulk.is_postgres() else text.replace("%s", "?")
 
 
 def _write(cursor, table: str, columns: Sequence[str], rows) -> None:
     cols = ", ".join(f'"{c}"' for c in columns)
-    if bulkdb.is_postgres():
+    if sqlbulk.is_postgres():
         with cursor.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(row)
@@ -118,7 +119,7 @@ def seed(
 
     `crypto` holds each row's (encrypted, hash, masked) ID number, computed before the timer.
     """
-    now = bulkdb.adapt(timezone.now())
+    now = sqlbulk.adapt(timezone.now())
     u0, s0, f0, r0 = (
         ids[t]
         for t in ("directory_user", "directory_student", "clearance_form", "clearance_record")
@@ -265,12 +266,12 @@ def bulk_pass(
     """UPDATE the step's records of these forms and INSERT one audit event each (executemany)."""
     from_state = State.PENDING if to_state == State.PASSED else State.PASSED
     action = "clearance.record.passed" if to_state == State.PASSED else "clearance.record.revoked"
-    now = bulkdb.adapt(timezone.now())
-    group = bulkdb.adapt(uuid.uuid4())
+    now = sqlbulk.adapt(timezone.now())
+    group = sqlbulk.adapt(uuid.uuid4())
     with transaction.atomic():
         cursor = _cursor()
         found = []
-        for part in bulkdb.chunks(list(form_ids)):
+        for part in sqlbulk.chunks(list(form_ids)):
             marks = ", ".join(["%s"] * len(part))
             cursor.execute(
                 _sql(
@@ -280,7 +281,7 @@ def bulk_pass(
                 (step_id, *part),
             )
             found.extend(cursor.fetchall())
-        for part in bulkdb.chunks([rid for rid, _fid in found]):
+        for part in sqlbulk.chunks([rid for rid, _fid in found]):
             marks = ", ".join(["%s"] * len(part))
             cursor.execute(
                 _sql(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.security import HttpBearer
 
-from lixiao.clearance import bulkdb
+from lixiao import sqlbulk
 from lixiao.integrations.models import PushWindow, SyncRun
 from lixiao.integrations.services import rows as source_rows
 from lixiao.integrations.services import tokens
@@ -82,11 +82,11 @@ def _over_rate(source) -> bool:
     """Count this push in the source's current minute (a database row, shared by every node)."""
     now = timezone.now()
     minute = now.replace(second=0, microsecond=0)
-    bulkdb.add_to_counters(
+    sqlbulk.upsert_add(
         PushWindow._meta.db_table,
         ("source_id", "minute"),
         ("hits",),
-        {(source.pk, bulkdb.adapt(minute)): (1,)},
+        {(source.pk, sqlbulk.adapt(minute)): (1,)},
     )
     PushWindow.objects.filter(source=source, minute__lt=minute - timedelta(hours=1)).delete()
     hits = (

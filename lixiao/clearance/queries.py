@@ -186,9 +186,9 @@ class StepStats:
 
 
 def step_statistics(user, batch: Batch, steps=None, *, grants=None) -> list[StepStats]:
-    """Per step: applicable, passed, pending within the person's reach, from maintained counters.
+    """Per step: applicable, passed, pending within the person's reach, from maintained tallies.
 
-    Counters are per college; "my students" reach is counted live (a counselor's few hundred).
+    Tallies are per college; "my students" reach is counted live (a counselor's few hundred).
     grants: the person's grants in force in this batch when already read (scope.Desk.grants).
     """
     steps = list(steps if steps is not None else scope.handler_steps(user, batch))
@@ -275,7 +275,7 @@ def _statistics(user, wanted: dict[int, list[Step]], grants=None) -> dict[int, l
 
 
 def batch_completion(batches) -> dict[int, tuple[int, int]]:
-    """Forms and completed forms per batch (office list), from maintained counters, in one query."""
+    """Forms and completed forms per batch (office list), from maintained tallies, in one query."""
     rows = (
         FormTally.objects.filter(batch__in=list(batches))
         .values_list("batch_id")
@@ -286,7 +286,7 @@ def batch_completion(batches) -> dict[int, tuple[int, int]]:
 
 
 def college_statistics(batch: Batch) -> list[dict]:
-    """Forms and completed forms per college (office view), from maintained counters."""
+    """Forms and completed forms per college (office view), from maintained tallies."""
     return list(
         FormTally.objects.filter(batch=batch)
         .values("college_id", "college__name")
@@ -296,7 +296,7 @@ def college_statistics(batch: Batch) -> list[dict]:
 
 
 def recount(batch: Batch) -> tuple[dict, dict]:
-    """Counters recomputed from the records themselves: tests check the tallies equal these."""
+    """Tallies recomputed from the records themselves: tests check the tallies equal these."""
     steps = {}
     for step_id, college_id, state, n in (
         Record.objects.filter(form__batch=batch)

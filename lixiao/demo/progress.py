@@ -1,4 +1,4 @@
-"""A fortnight of departure work replayed through the one writer, so records, events and counters are real.
+"""A fortnight of departure work replayed through the one writer, so records, events and tallies are real.
 
 Each form gets a plan (which steps passed, on which day since the window opened); the plan
 is then applied day by day as the people who would have done it: nightly syncs for the

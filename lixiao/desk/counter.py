@@ -1,13 +1,32 @@
 """Counter mode: a scanned 离校码 opens that student's form, when it is within the handler's scope."""
 
+import re
+from functools import cache
+
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from lixiao.clearance import counter
+from lixiao.clearance import departure_code
 from lixiao.clearance.models import Form, Record, State
 from lixiao.desk.access import desk_for, desk_required
+
+# A code is base64url text with "." for ":" (departure_code.make).
+_TOKEN = "TOKEN"
+
+
+@cache
+def _code_in_text() -> re.Pattern:
+    """The scan URL's path (from the URLconf) with the code as its group."""
+    path = re.escape(reverse("desk:code", args=[_TOKEN]))
+    return re.compile(path.replace(_TOKEN, "([0-9A-Za-z_.-]+)").rstrip("/") + "/?")
+
+
+def token_in(text: str) -> str | None:
+    """The code inside a scanned text (a desk scanner types the QR's whole URL), if any."""
+    match = _code_in_text().search(text or "")
+    return match.group(1) if match else None
 
 
 def _refused(request, message: str, status: int):
@@ -17,12 +36,12 @@ def _refused(request, message: str, status: int):
 @desk_required
 def scan(request, token: str):
     try:
-        form_id = counter.read(token)
-    except counter.Expired:
+        form_id = departure_code.read(token)
+    except departure_code.Expired:
         return _refused(
             request,
             _("该离校码已过期（有效 %(minutes)s 分钟）。请学生刷新离校码页面后重新出示。")
-            % {"minutes": counter.minutes()},
+            % {"minutes": departure_code.minutes()},
             410,
         )
     batch_id = (

@@ -7,7 +7,8 @@ checked in their request).
 
 from django.utils.translation import gettext as _
 
-from lixiao.clearance import bulkdb, rules, scope, services
+from lixiao import sqlbulk
+from lixiao.clearance import rules, scope, services
 from lixiao.clearance.models import Batch, Form, Record, Source, State, Step
 from lixiao.directory.models import Student
 from lixiao.tabular import jobs
@@ -50,7 +51,7 @@ class DeskRecords(jobs.Importer):
         user = self.job.created_by
         numbers = [values["number"] for _row, values in validated.rows]
         known, form_of, reachable, states = set(), {}, set(), {}
-        for part in bulkdb.chunks(sorted(set(numbers))):
+        for part in sqlbulk.chunks(sorted(set(numbers))):
             known.update(
                 Student.objects.filter(student_number__in=part).values_list(
                     "student_number", flat=True
@@ -62,7 +63,7 @@ class DeskRecords(jobs.Importer):
                 )
             )
         form_ids = list(form_of.values())
-        for part in bulkdb.chunks(form_ids):
+        for part in sqlbulk.chunks(form_ids):
             reachable.update(
                 Form.objects.filter(scope.handle_q(user, batch, step), id__in=part).values_list(
                     "id", flat=True

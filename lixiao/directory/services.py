@@ -8,7 +8,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, UNUSABLE_PASSW
 from django.db import transaction
 from django.utils import timezone
 
-from lixiao.clearance import bulkdb
+from lixiao import sqlbulk
 from lixiao.directory import idnumbers
 from lixiao.directory.models import Student, User
 
@@ -74,16 +74,16 @@ def upsert_students(rows: Sequence[StudentRow]) -> Upserted:
     """
     numbers = [r.student_number for r in rows]
     # Which students exist, by plain SQL (a first import finds none); whole rows only for those.
-    found = bulkdb.pairs(Student._meta.db_table, "student_number", "id", numbers)
+    found = sqlbulk.pairs(Student._meta.db_table, "student_number", "id", numbers)
     existing: dict[str, Student] = {}
-    for part in bulkdb.chunks(list(found.values())):
+    for part in sqlbulk.chunks(list(found.values())):
         existing.update({s.student_number: s for s in Student.objects.filter(id__in=part)})
     new_rows = [r for r in rows if r.student_number not in existing]
-    now = bulkdb.adapt(timezone.now())
+    now = sqlbulk.adapt(timezone.now())
     changed: list[Student] = []
     with transaction.atomic():
         if new_rows:
-            bulkdb.insert(
+            sqlbulk.insert(
                 User._meta.db_table,
                 (
                     "password",
@@ -117,10 +117,10 @@ def upsert_students(rows: Sequence[StudentRow]) -> Upserted:
                     for r in new_rows
                 ),
             )
-            user_ids = bulkdb.pairs(
+            user_ids = sqlbulk.pairs(
                 User._meta.db_table, "username", "id", [r.student_number for r in new_rows]
             )
-            bulkdb.insert(
+            sqlbulk.insert(
                 Student._meta.db_table,
                 (
                     "user_id",
@@ -163,7 +163,7 @@ def upsert_students(rows: Sequence[StudentRow]) -> Upserted:
                 [User(id=s.user_id, name=s.name) for s in changed], ["name"], batch_size=1000
             )
             _mark_forms_changed([s.id for s in changed])
-        ids = bulkdb.pairs(Student._meta.db_table, "student_number", "id", numbers)
+        ids = sqlbulk.pairs(Student._meta.db_table, "student_number", "id", numbers)
     return Upserted(
         ids=ids, created=len(new_rows), updated=len(changed), changed_ids=[s.id for s in changed]
     )
@@ -174,5 +174,5 @@ def _mark_forms_changed(student_ids: list[int]) -> None:
     from lixiao.clearance.models import Form  # clearance builds on directory, not the reverse
     from lixiao.clearance.services import mark_forms_changed
 
-    rows = bulkdb.select_in(Form._meta.db_table, ("id",), "student_id", student_ids)
+    rows = sqlbulk.select_in(Form._meta.db_table, ("id",), "student_id", student_ids)
     mark_forms_changed([fid for (fid,) in rows])

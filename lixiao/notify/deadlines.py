@@ -7,7 +7,7 @@ For every enabled batch whose service window is open, the steps whose deadline
   of theirs with their dates (not one per step).
 - Each person holding a grant in force on a due step, with students of their reach still
   pending there, gets one notification: per step, how many and the deadline. The counts come
-  from queries.step_statistics (maintained counters; "my students" counted live), so the
+  from queries.step_statistics (maintained tallies; "my students" counted live), so the
   queries grow with handlers, never with students.
 
 It only reads clearance data and writes notifications, its own log (DeadlineReminder: a
@@ -157,7 +157,7 @@ def plan(now=None, days: int | None = None) -> Plan:
 
 
 def _backlog(batches, due_steps) -> dict[tuple[int, int], int]:
-    """Students still pending per (batch, step) in the whole batch, from the counters."""
+    """Students still pending per (batch, step) in the whole batch, from the tallies."""
     rows = (
         StepTally.objects.filter(
             batch_id__in=[b.id for b in batches],

@@ -65,7 +65,7 @@ def steps_changed(batch, step_infos, changes, at=None) -> int:
 
     `changes` is the writer's list of (form id, Change, item); called inside its transaction.
     """
-    from lixiao.clearance import bulkdb
+    from lixiao import sqlbulk
     from lixiao.clearance.models import Form
     from lixiao.directory.models import Student
 
@@ -82,10 +82,10 @@ def steps_changed(batch, step_infos, changes, at=None) -> int:
     # (measured 15x slower at 2,000 forms), and a sync writes thousands of these at once.
     form_ids = list(lines)
     student_of: dict[int, int] = {}
-    for part in bulkdb.chunks(form_ids):
+    for part in sqlbulk.chunks(form_ids):
         student_of.update(Form.objects.filter(id__in=part).values_list("id", "student_id"))
     user_of_student: dict[int, int] = {}
-    for part in bulkdb.chunks(list(set(student_of.values()))):
+    for part in sqlbulk.chunks(list(set(student_of.values()))):
         user_of_student.update(Student.objects.filter(id__in=part).values_list("id", "user_id"))
     title = f"离校环节状态变化：{batch.name}"[:128]
     rows = [
@@ -93,8 +93,8 @@ def steps_changed(batch, step_infos, changes, at=None) -> int:
         for fid in form_ids
         if student_of.get(fid) in user_of_student
     ]
-    now = bulkdb.adapt(at or timezone.now())
-    bulkdb.insert(
+    now = sqlbulk.adapt(at or timezone.now())
+    sqlbulk.insert(
         Notification._meta.db_table,
         ("user_id", "created_at", "title", "body", "link", "read_at"),
         ((uid, now, title, body, "/me/", None) for uid, body in rows),

@@ -1,4 +1,4 @@
-"""出示离校码: the student's short-lived QR code for the counter (see clearance.counter)."""
+"""出示离校码: the student's short-lived QR code for the counter (see clearance.departure_code)."""
 
 from datetime import timedelta
 
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from lixiao.accounts.roles import role_required
-from lixiao.clearance import counter, queries
+from lixiao.clearance import departure_code, queries
 
 
 @never_cache
@@ -31,8 +31,8 @@ def code(request, form_id: int):
             else _("本批次当前不在服务时间内，暂不能出示离校码。")
         )
         return render(request, "portal/counter_code.html", context, status=409)
-    minutes = counter.minutes()
-    url = request.build_absolute_uri(reverse("desk:code", args=[counter.make(form.id)]))
+    minutes = departure_code.minutes()
+    url = request.build_absolute_uri(reverse("desk:code", args=[departure_code.make(form.id)]))
     qr = segno.make(url, error="m")
     context.update(
         # segno draws the SVG from the URL it was given: no user text reaches it unescaped.

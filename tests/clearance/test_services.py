@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from lixiao.clearance import bulkdb, queries, services
+from lixiao import sqlbulk
+from lixiao.clearance import queries, services
 from lixiao.clearance.models import (
     Batch,
     Event,
@@ -487,14 +488,14 @@ def test_a_step_becoming_applicable_reopens_a_passed_final(uni):
 
 @pytest.fixture
 def failing_event_insert(monkeypatch):
-    real = bulkdb.insert
+    real = sqlbulk.insert
 
     def insert(table, columns, rows):
         if table == Event._meta.db_table:
             raise RuntimeError("disk full while writing the audit log")
         return real(table, columns, rows)
 
-    monkeypatch.setattr(bulkdb, "insert", insert)
+    monkeypatch.setattr(sqlbulk, "insert", insert)
 
 
 def test_a_crash_while_writing_the_audit_log_leaves_nothing_changed(uni, request):

@@ -6,8 +6,9 @@ from unittest import mock
 import pytest
 from django.test import Client
 
-from lixiao.clearance import counter
+from lixiao.clearance import departure_code
 from lixiao.clearance.models import State
+from lixiao.desk.counter import token_in
 from tests.conftest import record
 from tests.desk.conftest import desk_url
 
@@ -27,7 +28,7 @@ def test_student_shows_a_qr_code_linking_to_the_desk(uni):
     assert "no-cache" in page["Cache-Control"] or "max-age=0" in page["Cache-Control"]
     scan_url = page.context["scan_url"]  # what the QR code encodes
     assert scan_url.startswith("http://testserver/desk/code/")
-    assert counter.read(counter.token_in(scan_url)) == uni.form.id
+    assert departure_code.read(token_in(scan_url)) == uni.form.id
 
 
 def test_another_students_code_page_is_not_found(uni):
@@ -52,7 +53,7 @@ def test_no_code_when_the_form_is_complete_or_the_window_closed(uni):
 
 
 def test_scanning_opens_the_form_at_my_pending_step(uni, as_user):
-    token = counter.make(uni.form.id)
+    token = departure_code.make(uni.form.id)
     response = as_user(uni.dorm).get(f"/desk/code/{token}/")
     dorm_record = record(uni.form, "学生公寓")
     assert response.status_code == 302
@@ -65,7 +66,7 @@ def test_scanning_opens_the_form_at_my_pending_step(uni, as_user):
 
 
 def test_a_desk_scanner_typing_the_url_into_the_search_box_lands_there_too(uni, as_user):
-    token = counter.make(uni.form.id)
+    token = departure_code.make(uni.form.id)
     typed = f"https://lixiao.example.edu.cn/desk/code/{token}/"
     response = as_user(uni.counselor_cs).get(desk_url(uni.batch), {"q": typed})
     assert response.status_code == 302 and response["Location"] == f"/desk/code/{token}/"
@@ -73,7 +74,7 @@ def test_a_desk_scanner_typing_the_url_into_the_search_box_lands_there_too(uni, 
 
 
 def test_a_code_outside_my_scope_is_refused_without_saying_who(uni, as_user):
-    token = counter.make(uni.form.id)  # a CS student
+    token = departure_code.make(uni.form.id)  # a CS student
     page = as_user(uni.counselor_lit).get(f"/desk/code/{token}/")
     assert page.status_code == 404 and "不在您的办理范围内" in page.content.decode()
     assert uni.student.name not in page.content.decode()
@@ -87,7 +88,7 @@ def test_a_code_outside_my_scope_is_refused_without_saying_who(uni, as_user):
 def test_an_old_screenshot_has_expired(uni, as_user, settings):
     settings.LIXIAO_COUNTER_CODE_MINUTES = 10
     with mock.patch("time.time", return_value=time.time() - 11 * 60):
-        token = counter.make(uni.form.id)
+        token = departure_code.make(uni.form.id)
     page = as_user(uni.dorm).get(f"/desk/code/{token}/")
     assert page.status_code == 410 and "已过期" in page.content.decode()
 
@@ -99,12 +100,12 @@ def test_a_forged_code_is_not_recognised(uni, as_user, token):
 
 
 def test_a_genuine_code_for_a_removed_form_is_not_recognised(uni, as_user):
-    token = counter.make(10**6)
+    token = departure_code.make(10**6)
     assert as_user(uni.office).get(f"/desk/code/{token}/").status_code == 404
 
 
 def test_passing_after_the_scan_goes_through_the_writer(uni, as_user):
-    token = counter.make(uni.form.id)
+    token = departure_code.make(uni.form.id)
     client = as_user(uni.dorm)
     target = client.get(f"/desk/code/{token}/")["Location"]
     record_id = int(target.split("#record-")[1])
@@ -113,7 +114,7 @@ def test_passing_after_the_scan_goes_through_the_writer(uni, as_user):
 
 
 def test_anonymous_scanner_is_sent_to_login(uni):
-    token = counter.make(uni.form.id)
+    token = departure_code.make(uni.form.id)
     response = Client().get(f"/desk/code/{token}/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert Client().get(f"/me/code/{uni.form.id}/").status_code == 302

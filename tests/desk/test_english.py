@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import translation
 from python_calamine import load_workbook
 
-from lixiao.clearance import counter
+from lixiao.clearance import departure_code
 from lixiao.clearance.models import Grant, State
 from lixiao.objections import services as objections
 from tests import factories as f
@@ -237,7 +237,7 @@ def test_import_in_english_keeps_the_file_in_chinese(uni):
 def test_counter_code_refusals_in_english(uni):
     page = client_for(uni.dorm, "en").get("/desk/code/not-a-code/")
     assert page.status_code == 404 and "Counter code not recognised" in text(page)
-    token = counter.make(uni.form.id)
+    token = departure_code.make(uni.form.id)
     page = client_for(uni.counselor_lit, "en").get(f"/desk/code/{token}/")
     assert page.status_code == 404 and "This student is outside your scope." in text(page)
     assert "无法识别" in text(client_for(uni.dorm).get("/desk/code/not-a-code/"))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lixiao.clearance import counter
+from lixiao.clearance import departure_code
 from lixiao.clearance.models import State
 from tests import factories as f
 from tests.conftest import record
@@ -32,7 +32,7 @@ def test_scanning_a_students_code_at_the_dormitory_counter(
 
     # The dormitory handler's desk scanner types what the QR holds (the desk URL with the
     # student's code; tests/desk/test_counter.py checks the page encodes exactly that) + Enter.
-    url = f"{live_server.url}/desk/code/{counter.make(uni.form.id)}/"
+    url = f"{live_server.url}/desk/code/{departure_code.make(uni.form.id)}/"
     login(page, live_server, "D4001", f.PASSWORD)
     page.goto(f"{live_server.url}/desk/b/{uni.batch.id}/")
     page.fill("#id_q", url)

@@ -1,6 +1,6 @@
 """The one writer (Rule 5): every change of a record — click, bulk, import, API, sync,
 cascade — goes through here: scope, window and rules checked, records, audit events,
-completion and counters written in one transaction.
+completion and tallies written in one transaction.
 
 Callers use this package's names (`services.apply_many`, `services.Actor` …); the modules
 behind it are: base (the vocabulary), records (changing records), enrolment (making forms),

@@ -1,5 +1,5 @@
 """The writer's machinery: scope and window checks, locks, loading states, and one commit
-of records, audit events, completion, counters and notifications."""
+of records, audit events, completion, tallies and notifications."""
 
 from collections import defaultdict
 from collections.abc import Iterable
@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lixiao.clearance import bulkdb, rules, scope
+from lixiao import sqlbulk
+from lixiao.clearance import rules, scope
 from lixiao.clearance.models import (
     Batch,
     Event,
@@ -23,7 +24,7 @@ from lixiao.clearance.models import (
 from lixiao.clearance.services.base import EVENT_COLUMNS, Actor, Closed, NotFound
 from lixiao.notify import services as notify
 
-_COUNTER_INDEX = {State.NOT_REQUIRED: 0, State.PENDING: 1, State.PASSED: 2}
+_TALLY_INDEX = {State.NOT_REQUIRED: 0, State.PENDING: 1, State.PASSED: 2}
 _ACTIONS = {
     (State.PENDING, State.PASSED): "clearance.record.passed",
     (State.PASSED, State.PENDING): "clearance.record.revoked",
@@ -62,7 +63,7 @@ def _allowed_forms(actor: Actor, batch: Batch, step: Step, form_ids: list[int]) 
     else:
         q = scope.handle_q(actor.user, batch, step)
     allowed: set[int] = set()
-    for part in bulkdb.chunks(form_ids):
+    for part in sqlbulk.chunks(form_ids):
         allowed.update(Form.objects.filter(q, id__in=part).values_list("id", flat=True))
     return allowed
 
@@ -75,7 +76,7 @@ def _lock_forms(form_ids: list[int]) -> dict[int, tuple]:
     already serialise writers, and Django leaves FOR UPDATE out there.
     """
     forms: dict[int, tuple] = {}
-    for part in bulkdb.chunks(sorted(form_ids)):
+    for part in sqlbulk.chunks(sorted(form_ids)):
         qs = Form.objects.filter(id__in=part).order_by("id").select_for_update()
         for fid, college_id, counselor_id, completed_at in qs.values_list(
             "id", "college_id", "counselor_id", "completed_at"
@@ -88,7 +89,7 @@ def _load_states(form_ids: list[int]) -> dict[int, dict[int, tuple[int, str, str
     # Plain SQL: a 10,000-form bulk pass reads 120,000 records here, and ints and strings
     # need none of the ORM's per-row conversions.
     states: dict[int, dict[int, tuple[int, str, str]]] = defaultdict(dict)
-    for rid, fid, sid, state, source in bulkdb.select_in(
+    for rid, fid, sid, state, source in sqlbulk.select_in(
         Record._meta.db_table, ("id", "form_id", "step_id", "state", "source"), "form_id", form_ids
     ):
         states[fid][sid] = (rid, state, source)
@@ -106,7 +107,7 @@ def _step_infos(category_id: int) -> list[rules.StepInfo]:
 
 def _student_attributes(form_ids: list[int]) -> dict[int, dict]:
     attrs = {}
-    for part in bulkdb.chunks(form_ids):
+    for part in sqlbulk.chunks(form_ids):
         for fid, stype, political, college, major, gender, dorm in Form.objects.filter(
             id__in=part
         ).values_list(
@@ -139,11 +140,11 @@ def mark_forms_changed(form_ids: Iterable[int]) -> None:
     """
     ids = sorted(set(form_ids))
     if ids:
-        bulkdb.update_where_in(Form._meta.db_table, {"changed_at": timezone.now()}, ids)
+        sqlbulk.update_where_in(Form._meta.db_table, {"changed_at": timezone.now()}, ids)
 
 
 def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -> set[int]:
-    """Write planned changes: records, events, completion, counters, notifications.
+    """Write planned changes: records, events, completion, tallies, notifications.
 
     `why` says what sent a passed final step back to pending, for its audit note and notice.
     Returns the forms touched; the caller marks them changed (with any others) in one UPDATE.
@@ -155,7 +156,7 @@ def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -
     events = []
     step_deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
     touched: set[int] = set()
-    now_db, group_db = bulkdb.adapt(now), bulkdb.adapt(group)
+    now_db, group_db = sqlbulk.adapt(now), sqlbulk.adapt(group)
     for form_id, change, item in changes:
         record_id, _state, _source = states[form_id][change.step_id]
         college_id = forms[form_id][0]
@@ -192,8 +193,8 @@ def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -
             )
         )
         deltas = step_deltas[(batch.id, change.step_id, college_id)]
-        deltas[_COUNTER_INDEX[change.from_state]] -= 1
-        deltas[_COUNTER_INDEX[change.to_state]] += 1
+        deltas[_TALLY_INDEX[change.from_state]] -= 1
+        deltas[_TALLY_INDEX[change.to_state]] += 1
         states[form_id][change.step_id] = (record_id, change.to_state, source)
         touched.add(form_id)
 
@@ -207,8 +208,8 @@ def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -
         }
         if reason is not None:
             values["reason"] = reason[:255]
-        bulkdb.update_where_in(Record._meta.db_table, values, record_ids)
-    bulkdb.insert(Event._meta.db_table, EVENT_COLUMNS, events)
+        sqlbulk.update_where_in(Record._meta.db_table, values, record_ids)
+    sqlbulk.insert(Event._meta.db_table, EVENT_COLUMNS, events)
 
     _completed, _reopened, form_deltas = _settle_completion(
         batch, step_infos, forms, states, touched, now
@@ -225,7 +226,7 @@ def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -
 def _settle_completion(batch, step_infos, forms, states, form_ids, now):
     """Set or clear completed_at where the completion rule (Rule 3) now says otherwise.
 
-    Updates `forms` in place and returns (completed, reopened, form counter deltas).
+    Updates `forms` in place and returns (completed, reopened, form tally deltas).
     """
     rule = batch.category.completion_rule
     completed, reopened = [], []
@@ -244,20 +245,20 @@ def _settle_completion(batch, step_infos, forms, states, form_ids, now):
             forms[form_id] = (college_id, counselor_id, None)
             form_deltas[(batch.id, college_id)][1] -= 1
     if completed:
-        bulkdb.update_where_in(Form._meta.db_table, {"completed_at": now}, completed)
+        sqlbulk.update_where_in(Form._meta.db_table, {"completed_at": now}, completed)
     if reopened:
-        bulkdb.update_where_in(Form._meta.db_table, {"completed_at": None}, reopened)
+        sqlbulk.update_where_in(Form._meta.db_table, {"completed_at": None}, reopened)
     return completed, reopened, form_deltas
 
 
 def _add_tallies(step_deltas, form_deltas) -> None:
-    bulkdb.add_to_counters(
+    sqlbulk.upsert_add(
         StepTally._meta.db_table,
         ("batch_id", "step_id", "college_id"),
         ("not_required", "pending", "passed"),
         {k: tuple(v) for k, v in step_deltas.items()},
     )
-    bulkdb.add_to_counters(
+    sqlbulk.upsert_add(
         FormTally._meta.db_table,
         ("batch_id", "college_id"),
         ("forms", "completed"),

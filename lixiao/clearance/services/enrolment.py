@@ -10,7 +10,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from lixiao.clearance import bulkdb, rules
+from lixiao import sqlbulk
+from lixiao.clearance import rules
 from lixiao.clearance.models import (
     Batch,
     Event,
@@ -24,7 +25,7 @@ from lixiao.clearance.services.base import (
     Actor,
 )
 from lixiao.clearance.services.commit import (
-    _COUNTER_INDEX,
+    _TALLY_INDEX,
     _add_tallies,
     _commit,
     _load_states,
@@ -59,9 +60,9 @@ def enrol(
     step_ids = [s.id for s in steps]
     rule = batch.category.completion_rule
     now = at or timezone.now()
-    now_db = bulkdb.adapt(now)
+    now_db = sqlbulk.adapt(now)
     # At roster scale (50,000 × 12) per-record Python work dominates: steps without a
-    # condition start the same on every form, and counters are summed per distinct shape.
+    # condition start the same on every form, and tallies are summed per distinct shape.
     unconditional = rules.initial_state([], {})
     conditional = [i for i, s in enumerate(steps) if s.condition]
     initial: list[tuple[str, ...]] = []
@@ -77,7 +78,7 @@ def enrol(
         complete.append(done)
         shapes[(entry.college_id, states, done)] += 1
     with transaction.atomic():
-        bulkdb.insert(
+        sqlbulk.insert(
             Form._meta.db_table,
             (
                 "batch_id",
@@ -101,14 +102,14 @@ def enrol(
                 for e, done in zip(entries, complete, strict=True)
             ),
         )
-        form_of = bulkdb.pairs(
+        form_of = sqlbulk.pairs(
             Form._meta.db_table,
             "student_id",
             "id",
             [e.student_id for e in entries],
             batch_id=batch.id,
         )
-        bulkdb.insert(
+        sqlbulk.insert(
             Record._meta.db_table,
             ("form_id", "step_id", "state", "note", "source", "reason"),
             (
@@ -123,11 +124,11 @@ def enrol(
         form_deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
         for (college_id, states, done), count in shapes.items():
             for step_id, state in zip(step_ids, states, strict=True):
-                step_deltas[(batch.id, step_id, college_id)][_COUNTER_INDEX[state]] += count
+                step_deltas[(batch.id, step_id, college_id)][_TALLY_INDEX[state]] += count
             form_deltas[(batch.id, college_id)][0] += count
             form_deltas[(batch.id, college_id)][1] += count if done else 0
         _add_tallies(step_deltas, form_deltas)
-        bulkdb.refresh_statistics()
+        sqlbulk.refresh_statistics()
         Event.objects.create(
             at=now,
             actor_id=actor.user_id,
@@ -143,7 +144,7 @@ def enrol(
 def add_step_records(actor: Actor, step: Step) -> int:
     """Give every existing form of the step's category a record of this new step.
 
-    Each record starts in its initial state (applicability); counters follow; a complete form
+    Each record starts in its initial state (applicability); tallies follow; a complete form
     whose new record counts becomes incomplete, and a passed final step returns to pending when
     the new step is a required prerequisite (Rule 2). Returns the number of records created.
     """
@@ -169,14 +170,14 @@ def _add_step_records_in(actor: Actor, batch: Batch, step: Step) -> int:
         forms = _lock_forms(ids)
         attributes = _student_attributes(ids)
         initial = {fid: rules.initial_state(step.condition, attributes[fid]) for fid in ids}
-        bulkdb.insert(
+        sqlbulk.insert(
             Record._meta.db_table,
             ("form_id", "step_id", "state", "note", "source", "reason"),
             ((fid, step.id, initial[fid], "", "", "") for fid in ids),
         )
         step_deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
         for fid in ids:
-            step_deltas[(batch.id, step.id, forms[fid][0])][_COUNTER_INDEX[initial[fid]]] += 1
+            step_deltas[(batch.id, step.id, forms[fid][0])][_TALLY_INDEX[initial[fid]]] += 1
         states = _load_states(ids)
         # Completion first (the new record may make a complete form incomplete), so that the
         # cascade below starts from the right completion state.
@@ -231,7 +232,7 @@ def refresh_completion(actor: Actor, batch: Batch) -> int:
     """Recompute every form's completion after a step's required flag or the rule changed.
 
     Records do not change here (reapply_conditions handles applicability and the final gate);
-    only completion times and the form counters. Returns how many forms changed.
+    only completion times and the form tallies. Returns how many forms changed.
     """
     step_infos = _step_infos(batch.category_id)
     now = timezone.now()

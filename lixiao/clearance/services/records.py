@@ -9,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lixiao.clearance import bulkdb, rules
+from lixiao import sqlbulk
+from lixiao.clearance import rules
 from lixiao.clearance.models import (
     Batch,
     Form,
@@ -142,7 +143,7 @@ def apply_many(
             why=f"前置环节“{step.title}”已撤销",
         )
         for reason, record_ids in new_reasons.items():
-            bulkdb.update_where_in(Record._meta.db_table, {"reason": reason}, record_ids)
+            sqlbulk.update_where_in(Record._meta.db_table, {"reason": reason}, record_ids)
         mark_forms_changed(touched | reason_forms)
         if len(items) > 1:
             _summary_event(actor, batch, step, outcome, now)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from lixiao.clearance import bulkdb
+from lixiao import sqlbulk
 from lixiao.directory import idnumbers
 from lixiao.directory.choices import forget_colleges
 from lixiao.directory.models import (
@@ -159,7 +159,7 @@ def create_staff(entries: list[StaffEntry]) -> dict[str, int]:
 def staff_by_number(numbers) -> dict[str, tuple[int, int]]:
     """职工号 → (user id, staff id) of existing staff."""
     found = {}
-    for part in bulkdb.chunks(sorted(set(numbers))):
+    for part in sqlbulk.chunks(sorted(set(numbers))):
         for number, user_id, staff_id in Staff.objects.filter(staff_number__in=part).values_list(
             "staff_number", "user_id", "id"
         ):
@@ -169,7 +169,7 @@ def staff_by_number(numbers) -> dict[str, tuple[int, int]]:
 
 def usernames_taken(numbers) -> set[str]:
     taken = set()
-    for part in bulkdb.chunks(sorted(set(numbers))):
+    for part in sqlbulk.chunks(sorted(set(numbers))):
         taken.update(User.objects.filter(username__in=part).values_list("username", flat=True))
     return taken
 

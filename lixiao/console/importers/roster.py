@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from lixiao.clearance import bulkdb, services
+from lixiao import sqlbulk
+from lixiao.clearance import services
 from lixiao.clearance.models import Batch, Event, Form, Source
 from lixiao.console.importers.common import (
     EXAMPLE_ID,
@@ -114,7 +115,7 @@ class RosterRow:
 def _existing_students(numbers: list[str]) -> dict[str, tuple]:
     found = {}
     fields = ("student_number", "id", "user_id", "id_number_hash", *STUDENT_FIELDS)
-    for part in bulkdb.chunks(numbers):
+    for part in sqlbulk.chunks(numbers):
         for values in Student.objects.filter(student_number__in=part).values_list(*fields):
             found[values[0]] = dict(zip(fields, values, strict=True))
     return found
@@ -123,7 +124,7 @@ def _existing_students(numbers: list[str]) -> dict[str, tuple]:
 def _forms_of(student_ids: list[int]) -> dict[int, set[int]]:
     """Student id → batch ids of their forms."""
     batches: dict[int, set[int]] = defaultdict(set)
-    for part in bulkdb.chunks(student_ids):
+    for part in sqlbulk.chunks(student_ids):
         for sid, bid in Form.objects.filter(student_id__in=part).values_list(
             "student_id", "batch_id"
         ):
@@ -239,7 +240,7 @@ class RosterImporter(jobs.Importer):
                 and current["college_id"] != college.id
                 and forms_of.get(current["id"])
             ):
-                # Forms copy the college for scope and counters; moving it is not a roster edit.
+                # Forms copy the college for scope and tallies; moving it is not a roster edit.
                 errors.append(
                     RowError(
                         row,
@@ -373,7 +374,7 @@ class RosterImporter(jobs.Importer):
             services.enrol(actor, batch, entries)
         for counselor, student_ids in moved.items():
             # The counselor is a copied column that "my students" grants read, not a record state.
-            for part in bulkdb.chunks(student_ids):
+            for part in sqlbulk.chunks(student_ids):
                 Form.objects.filter(batch=batch, student_id__in=part).update(counselor_id=counselor)
         reapplied = _reapply(actor, upserted.changed_ids)
         result = {
@@ -407,7 +408,7 @@ def _reapply(actor, student_ids: list[int]) -> int:
     if not student_ids:
         return 0
     by_batch: dict[int, list[int]] = defaultdict(list)
-    for part in bulkdb.chunks(student_ids):
+    for part in sqlbulk.chunks(student_ids):
         for batch_id, form_id in Form.objects.filter(
             student_id__in=part, batch__closes_at__gt=timezone.now()
         ).values_list("batch_id", "id"):

@@ -82,7 +82,7 @@ def batch_edit(request, pk: int):
 
 
 def _step_progress(batch: Batch) -> list[dict]:
-    """Per step: applicable, passed, pending over the whole batch, from the maintained counters."""
+    """Per step: applicable, passed, pending over the whole batch, from the maintained tallies."""
     sums = {
         row["step_id"]: row
         for row in StepTally.objects.filter(batch=batch)

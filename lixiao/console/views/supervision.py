@@ -1,4 +1,4 @@
-"""Follow-up and pressing (跟进及督办) for one batch: progress from counters, export, reminders."""
+"""Follow-up and pressing (跟进及督办) for one batch: progress from tallies, export, reminders."""
 
 from collections import defaultdict
 from datetime import timedelta

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from lixiao.clearance import bulkdb
+from lixiao import sqlbulk
 from lixiao.directory.models import Student
 from lixiao.integrations.models import IntegrationSource, SourceRow
 
@@ -163,9 +163,9 @@ def store(source: IntegrationSource, rows: list[Row], mode: str = "upsert") -> S
                 updates.append((old[0], row))
             else:
                 unchanged_ids.append(old[0])
-        now_db = bulkdb.adapt(now)
+        now_db = sqlbulk.adapt(now)
         if inserts:
-            bulkdb.insert(
+            sqlbulk.insert(
                 SourceRow._meta.db_table,
                 (
                     "source_id",
@@ -204,13 +204,13 @@ def store(source: IntegrationSource, rows: list[Row], mode: str = "upsert") -> S
                     ],
                 )
         if unchanged_ids:
-            bulkdb.update_where_in(SourceRow._meta.db_table, {"checked_at": now}, unchanged_ids)
+            sqlbulk.update_where_in(SourceRow._meta.db_table, {"checked_at": now}, unchanged_ids)
         deleted_numbers = []
         if mode == "replace":
             sent = {r.student_number for r in rows}
             gone = [(number, old[0]) for number, old in existing.items() if number not in sent]
             deleted_numbers = [number for number, _ in gone]
-            for part in bulkdb.chunks([rid for _, rid in gone]):
+            for part in sqlbulk.chunks([rid for _, rid in gone]):
                 SourceRow.objects.filter(id__in=part).delete()
         IntegrationSource.objects.filter(pk=source.pk).update(data_at=now)
     source.data_at = now
@@ -232,7 +232,7 @@ def store(source: IntegrationSource, rows: list[Row], mode: str = "upsert") -> S
 def count_known(numbers: list[str]) -> int:
     """How many of these 学号 belong to a student on the roster."""
     known = 0
-    for part in bulkdb.chunks(numbers):
+    for part in sqlbulk.chunks(numbers):
         known += Student.objects.filter(student_number__in=part).count()
     return known
 

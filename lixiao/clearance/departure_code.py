@@ -7,13 +7,10 @@ screenshot stops working after LIXIAO_COUNTER_CODE_MINUTES, and it never grants 
 handler's grants do not.
 """
 
-import re
-
 from django.conf import settings
 from django.core import signing
 
 SALT = "lixiao.counter"
-_IN_TEXT = re.compile(r"/desk/code/([0-9A-Za-z_.-]+)/?")
 
 
 class Expired(Exception):
@@ -42,9 +39,3 @@ def read(token: str) -> int | None:
 
 def minutes() -> int:
     return settings.LIXIAO_COUNTER_CODE_MINUTES
-
-
-def token_in(text: str) -> str | None:
-    """The code inside a scanned text (a desk scanner types the QR's whole URL), if any."""
-    match = _IN_TEXT.search(text or "")
-    return match.group(1) if match else None

@@ -1,7 +1,8 @@
-"""Fast bulk SQL for the writer: executemany on SQLite, COPY on PostgreSQL, counter upserts.
+"""Fast bulk SQL below every layer: executemany on SQLite, COPY on PostgreSQL, upserts of totals.
 
-Django's bulk_create costs 4-5x raw inserts at roster scale (DESIGN.md), so the writer's
-bulk paths insert prepared tuples here. Values must already be database-ready
+Django's bulk_create costs 4-5x raw inserts at roster scale (DESIGN.md), so the writer's and the
+importers' bulk paths insert prepared tuples here. It knows tables and columns, never a Lixiao
+model: any layer may use it, and it imports nothing of Lixiao. Values must already be database-ready
 (see `adapt`), and every call runs inside the caller's transaction.
 """
 
@@ -105,18 +106,18 @@ def update_where_in(table: str, assignments: dict, ids: Sequence[int]) -> None:
             cursor.execute(f"UPDATE {qn(table)} SET {sets} WHERE id IN ({marks})", [*values, *part])
 
 
-def add_to_counters(
-    table: str, keys: Sequence[str], counters: Sequence[str], deltas: dict[tuple, tuple]
+def upsert_add(
+    table: str, keys: Sequence[str], totals: Sequence[str], deltas: dict[tuple, tuple]
 ) -> None:
-    """Add deltas to counter rows, creating missing rows (INSERT … ON CONFLICT, both engines)."""
+    """Add deltas to rows of running totals, creating missing rows (INSERT … ON CONFLICT, both engines)."""
     if not deltas:
         return
     qn = connection.ops.quote_name
-    columns = [*keys, *counters]
+    columns = [*keys, *totals]
     cols = ", ".join(qn(c) for c in columns)
     marks = ", ".join(["%s"] * len(columns))
     conflict = ", ".join(qn(k) for k in keys)
-    sets = ", ".join(f"{qn(c)} = {qn(table)}.{qn(c)} + excluded.{qn(c)}" for c in counters)
+    sets = ", ".join(f"{qn(c)} = {qn(table)}.{qn(c)} + excluded.{qn(c)}" for c in totals)
     sql = f"INSERT INTO {qn(table)} ({cols}) VALUES ({marks}) ON CONFLICT ({conflict}) DO UPDATE SET {sets}"
     rows = [(*key, *delta) for key, delta in sorted(deltas.items()) if any(delta)]
     if rows:
