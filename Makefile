@@ -40,9 +40,12 @@ demo: seed
 test: install-dev
 	@bash scripts/test.sh
 
+# Style, layers (import-linter contracts in pyproject.toml) and migrations in step with the models.
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	env -u DATABASE_URL LIXIAO_VAR_DIR="$$(mktemp -d)" $(PY) manage.py makemigrations --check --dry-run -v1
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

@@ -25,7 +25,7 @@ from django.db import connection  # noqa: E402
 
 from bench import raw, timing, world  # noqa: E402
 from lixiao import sqlbulk  # noqa: E402
-from lixiao.clearance import queries, services  # noqa: E402
+from lixiao.clearance import queries, scope, services  # noqa: E402
 from lixiao.clearance.models import Form, Source, State  # noqa: E402
 from lixiao.directory import idnumbers  # noqa: E402
 from lixiao.directory.services import upsert_students  # noqa: E402
@@ -113,21 +113,22 @@ def part_ours(n: int, reads: int, bulk_runs: int, bulk_size: int) -> dict:
 
     def read_form(i):
         def run():
-            form = queries.form_detail(picks[i], queries.readable_forms(w.counselor, batch))
+            form = queries.form_detail(picks[i], scope.reach(w.counselor, batch.id).forms())
             return [(r.step.title, r.state, r.handled_at) for r in form.records.all()]
 
         return run
 
     def search(q):
         def run():
-            qs = queries.search(w.handler, batch, queries.Filters(q=q))
+            qs = queries.search(scope.reach(w.handler, batch.id), queries.Filters(q=q))
             return [(f.student.name, f.college.name) for f in qs[:20]], qs.count()
 
         return run
 
     def stats(_i):
         return lambda: [
-            (s.step.title, s.applicable, s.passed) for s in queries.step_statistics(w.office, batch)
+            (s.step.title, s.applicable, s.passed)
+            for s in queries.step_statistics(scope.reach(w.office, batch.id))
         ]
 
     ops = result["ops"] = {}

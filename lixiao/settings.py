@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "lixiao.desk",
     "lixiao.console",
     "lixiao.api",
+    "lixiao.demo",  # the demo university (manage.py seed_demo)
 ]
 
 MIDDLEWARE = [

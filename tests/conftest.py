@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 
 import pytest
+from django.test import Client
 
 from lixiao.clearance.models import Form, Record
 from lixiao.directory.models import College, User
@@ -33,6 +34,31 @@ def _default_language():
 def _fast_hasher(settings):
     # Argon2 is right in production and slow in tests; the hasher itself is Django's.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Uploads, attachments and import files go to a throwaway folder (through the storage API)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
+
+
+@pytest.fixture
+def tasks_now(settings):
+    """Background tasks run at once (after the commit, as the worker would)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def office_client(client, uni, media, tasks_now):
+    """The supervising office logged in, with files and tasks as above."""
+    client.force_login(uni.office)
+    return client
 
 
 @pytest.fixture
@@ -80,6 +106,15 @@ def uni(db):
         form_lit=Form.objects.get(batch=b, student=student_lit),
         form_cs2=Form.objects.get(batch=b, student=student_cs2),
     )
+
+
+def client_for(user, language=None) -> Client:
+    """A client logged in as this person, from a fixed address (audits record it), optionally
+    asking for a language as a browser does."""
+    headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
+    client = Client(REMOTE_ADDR="10.1.2.3", **headers)
+    client.force_login(user)
+    return client
 
 
 def record(form: Form, title: str) -> Record:

@@ -6,11 +6,12 @@ from django.utils import timezone
 
 from lixiao.accounts import sso
 from lixiao.accounts.network import client_ip
-from lixiao.clearance.models import Event
+from lixiao.clearance import services
 
 
-def _ip(request):
-    return client_ip(request)
+def _actor(request, user=None) -> services.Actor:
+    # No source: a login is not a clearance entry point.
+    return services.Actor(user=user, source="", client_ip=client_ip(request))
 
 
 @receiver(user_logged_in)
@@ -22,15 +23,13 @@ def logged_in(sender, request, user, **kwargs):
     data = {"factor": factor} if factor else {}
     if request is not None and sso.session_is_cas(request):  # the session's backend says CAS
         data["method"] = "cas"
-    Event.objects.create(
-        actor=user, action="accounts.login.succeeded", client_ip=_ip(request), data=data
-    )
+    services.log(_actor(request, user), "accounts.login.succeeded", data=data)
 
 
 @receiver(user_logged_out)
 def logged_out(sender, request, user, **kwargs):
     if user is not None:
-        Event.objects.create(actor=user, action="accounts.logout", client_ip=_ip(request))
+        services.log(_actor(request, user), "accounts.logout")
 
 
 @receiver(user_login_failed)
@@ -39,4 +38,4 @@ def login_failed(sender, credentials, request=None, **kwargs):
     data = {"username": username}
     if credentials.get("factor") == "totp":  # a wrong second-factor code (never the code itself)
         data["factor"] = "totp"
-    Event.objects.create(action="accounts.login.failed", client_ip=_ip(request), data=data)
+    services.log(_actor(request), "accounts.login.failed", data=data)

@@ -20,6 +20,8 @@ from django.conf import settings
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from lixiao.accounts.models import TOTPDevice
+
 ISSUER = "Lixiao 离校"
 DIGITS = 6
 DRIFT_STEPS = 1
@@ -94,16 +96,12 @@ def can_enrol(user) -> bool:
 
 
 def device_of(user):
-    from lixiao.accounts.models import TOTPDevice
-
     if user is None or not user.pk:
         return None
     return TOTPDevice.objects.filter(user_id=user.pk).first()
 
 
 def enabled(user) -> bool:
-    from lixiao.accounts.models import TOTPDevice
-
     return (
         bool(user is not None and user.pk) and TOTPDevice.objects.filter(user_id=user.pk).exists()
     )
@@ -138,8 +136,6 @@ def matching_step(secret: str, code: str, now: float | None = None) -> int | Non
 def use_code(device, code: str, now: float | None = None) -> bool:
     """True once per time step: the device's last step moves forward in one conditional update,
     so two requests racing with the same code cannot both pass (on SQLite and PostgreSQL)."""
-    from lixiao.accounts.models import TOTPDevice
-
     step = matching_step(unseal(device.secret_enc, device.user_id), code, now)
     if step is None or step <= device.last_step:
         return False
@@ -153,8 +149,6 @@ def enable(user, secret: str, step: int):
     """Store the confirmed secret (sealed); the confirming code's step counts as used."""
     from django.utils import timezone
 
-    from lixiao.accounts.models import TOTPDevice
-
     device, _created = TOTPDevice.objects.update_or_create(
         user=user,
         defaults={
@@ -167,8 +161,6 @@ def enable(user, secret: str, step: int):
 
 
 def disable(user) -> bool:
-    from lixiao.accounts.models import TOTPDevice
-
     deleted, _ = TOTPDevice.objects.filter(user_id=user.pk).delete()
     return bool(deleted)
 

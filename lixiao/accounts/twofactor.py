@@ -1,6 +1,7 @@
 """Views of the TOTP second factor: the code step of a login, enrolment, turning it off, and
 the office's reset for a lost phone. The logic (codes, sealing, the pending login) is in totp."""
 
+from axes.handlers.proxy import AxesProxyHandler
 from cryptography.exceptions import InvalidTag
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -22,19 +23,15 @@ from lixiao.accounts.forms import TOTPCodeForm, TOTPDisableForm
 from lixiao.accounts.models import TOTPDevice
 from lixiao.accounts.network import client_ip
 from lixiao.accounts.roles import role_required
-from lixiao.clearance.models import Event
+from lixiao.accounts.views import locked_out
+from lixiao.clearance import services
 
 PAGE_SIZE = 50
 
 
 def _audit(request, action: str, *, note: str = "", data: dict | None = None) -> None:
-    Event.objects.create(
-        actor=request.user,
-        action=action,
-        client_ip=client_ip(request),
-        note=note[:255],
-        data=data or {},
-    )
+    actor = services.Actor(user=request.user, source="", client_ip=client_ip(request))
+    services.log(actor, action, note=note, data=data)
 
 
 # --- the second step of a login ----------------------------------------------------------------
@@ -53,10 +50,6 @@ def _code_failed(request, username: str) -> None:
 @never_cache
 def verify(request):
     """The password has passed; the person is not logged in until a current code does too."""
-    from axes.handlers.proxy import AxesProxyHandler
-
-    from lixiao.accounts.views import locked_out
-
     was_pending = totp.PENDING_KEY in request.session
     data = totp.pending(request)
     if data is None:

@@ -20,7 +20,7 @@ from lixiao.accounts import passwords, sso, totp
 from lixiao.accounts import roles as role_mod
 from lixiao.accounts.forms import LoginForm, PasswordChangeForm
 from lixiao.accounts.network import client_ip
-from lixiao.clearance.models import Event
+from lixiao.clearance import services
 
 
 class LoginView(auth_views.LoginView):
@@ -77,7 +77,8 @@ def _cas_refused(request, next_url: str, reason: str, message: str, username: st
     data = {"method": "cas", "reason": reason}
     if username:
         data["username"] = username[:64]
-    Event.objects.create(action="accounts.login.failed", client_ip=client_ip(request), data=data)
+    actor = services.Actor(user=None, source="", client_ip=client_ip(request))
+    services.log(actor, "accounts.login.failed", data=data)
     messages.error(request, message)
     return _login_page(next_url)
 

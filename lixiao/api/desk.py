@@ -7,7 +7,6 @@ and every change goes through the one writer with source "api".
 from datetime import datetime
 
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
@@ -16,12 +15,11 @@ from ninja.responses import Status
 from ninja.security import SessionAuth
 
 from lixiao.accounts.network import client_ip
+from lixiao.accounts.roles import grants
 from lixiao.clearance import queries, scope, services
 from lixiao.clearance.models import Form, Record, Source, State
 from lixiao.clearance.queries import roles_of
 from lixiao.clearance.rules import Refused
-from lixiao.desk.access import my_steps
-from lixiao.desk.filters import SearchForm
 
 DESK_ROLES = {"department", "counselor", "office"}
 PAGE_SIZE = 50
@@ -132,24 +130,27 @@ def _row(f: Form, handleable=frozenset()) -> dict:
     }
 
 
-def _batch(user, batch_id: int):
-    batch = scope.handler_batches(user).select_related("category").filter(pk=batch_id).first()
-    if batch is None:
+def _reach(request, batch_id: int) -> scope.Reach:
+    """The person's reach in a batch they handle in; 404 for any other batch."""
+    reach = scope.reach(request.user, batch_id, grants(request))
+    if reach is None:
         raise Http404
-    return batch
+    return reach
 
 
 @router.get("/batches", response=list[BatchOut], summary="我可办理的批次及我的环节")
 def batches(request):
+    held = grants(request)
     out = []
-    for b in scope.handler_batches(request.user).select_related("category"):
+    for b in scope.batches(request.user, held):
+        reach = scope.reach(request.user, b.id, held)
         out.append(
             {
                 "id": b.id,
                 "name": b.name,
                 "academic_year": b.academic_year,
                 "window": b.window_state(),
-                "steps": my_steps(request.user, b),
+                "steps": reach.steps if reach else [],
             }
         )
     return out
@@ -163,12 +164,9 @@ def batches(request):
     "student_type、political_status、completed=yes|no、s<环节id>=pending|passed|not_required；page。",
 )
 def forms(request, batch_id: int, q: str = "", page: int = 1):
-    batch = _batch(request.user, batch_id)
-    steps = my_steps(request.user, batch)
-    search = SearchForm(request.GET, steps)
-    qs = queries.with_records(
-        queries.search(request.user, batch, search.filters()), [s.id for s in steps]
-    )
+    reach = _reach(request, batch_id)
+    filters = queries.parse_filters(request.GET, reach.steps, reach.colleges)
+    qs = queries.with_records(queries.search(reach, filters), [s.id for s in reach.steps])
     p = Paginator(qs, PAGE_SIZE).get_page(page)
     return {
         "count": p.paginator.count,
@@ -178,31 +176,19 @@ def forms(request, batch_id: int, q: str = "", page: int = 1):
     }
 
 
-def _form(request, form_id: int) -> Form:
+def _form(request, form_id: int) -> tuple[Form, scope.Reach]:
     """A form the person may read, in a batch they handle in; 404 for anything else."""
-    batch_ids = scope.handler_batches(request.user).values_list("id", flat=True)
-    form = Form.objects.filter(pk=form_id, batch_id__in=batch_ids).select_related("batch").first()
-    if form is None:
-        raise Http404
-    detail = queries.form_detail(form.id, queries.readable_forms(request.user, form.batch))
+    batch_id = Form.objects.filter(pk=form_id).values_list("batch_id", flat=True).first()
+    reach = scope.reach(request.user, batch_id, grants(request)) if batch_id else None
+    detail = queries.form_detail(form_id, reach.forms()) if reach else None
     if detail is None:
         raise Http404
-    return detail
+    return detail, reach
 
 
-def _handleable(user, form: Form) -> set[int]:
-    steps = my_steps(user, form.batch)
-    if not steps:
-        return set()
-    counts = Form.objects.filter(pk=form.pk).aggregate(
-        **{f"s{s.id}": Count("id", filter=scope.handle_q(user, form.batch, s)) for s in steps}
-    )
-    return {s.id for s in steps if counts[f"s{s.id}"]}
-
-
-def _form_out(user, form: Form) -> dict:
+def _form_out(form: Form, reach: scope.Reach) -> dict:
     return {
-        **_row(form, _handleable(user, form)),
+        **_row(form, reach.handleable(form)),
         "batch_id": form.batch_id,
         "student_type": form.student.student_type,
         "political_status": form.student.political_status,
@@ -211,18 +197,18 @@ def _form_out(user, form: Form) -> dict:
 
 @router.get("/forms/{form_id}", response={200: FormOut, 404: Error}, summary="一名学生的离校单")
 def form(request, form_id: int):
-    return _form_out(request.user, _form(request, form_id))
+    return _form_out(*_form(request, form_id))
 
 
 def _change(request, record_id: int, to_state: str, body: NoteIn):
     actor = services.Actor(user=request.user, source=Source.API, client_ip=client_ip(request))
     try:
-        services.set_state(actor, record_id, to_state, body.note.strip()[:255])
+        outcome = services.set_state(actor, record_id, to_state, body.note.strip()[:255])
     except services.NotFound:
         return Status(404, {"detail": "Not Found"})
     except Refused as refusal:
         return Status(409, {"detail": str(refusal)})
-    record = Record.objects.select_related("step").get(pk=record_id)
+    record = outcome.record  # as this call left it, not as a later writer may have
     return Status(200, _record(record, {record.step_id}))
 
 

@@ -61,7 +61,7 @@ class Category(models.Model):
     survey_enabled = models.BooleanField(_("学生服务：调查问卷"), default=False)
     change_deadline = models.DateField(_("环节变更申请截止日期"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    # Moved on by lixiao.portal.invalidation whenever what students see of the category changes
+    # Moved on by clearance.services.versions whenever what students see of the category changes
     # (steps, survey questions, departments, sources): part of the portal's page-cache key.
     changed_at = models.DateTimeField(default=timezone.now, db_default=Now())
 
@@ -359,3 +359,61 @@ class FormTally(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["batch", "college"], name="one_form_tally_per_college")
         ]
+
+
+class ChangeRequest(models.Model):
+    """A department's request to add or remove a step (环节变更申请), decided by the office."""
+
+    class Kind(models.TextChoices):
+        ADD = "add", _("新增环节")
+        REMOVE = "remove", _("删除环节")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已同意")
+        REJECTED = "rejected", _("已驳回")
+        DONE = "done", _("已加入类别")  # an approved addition whose draft the office completed
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="change_requests")
+    kind = models.CharField(_("申请类型"), max_length=8, choices=Kind.choices)
+    # For a removal, the step; for an addition, the step once the office has completed the draft.
+    step = models.ForeignKey(
+        Step,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="change_requests",
+    )
+    title = models.CharField(_("环节标题"), max_length=64)
+    owner_type = models.CharField(
+        _("环节类型"), max_length=16, choices=OwnerType.choices, blank=True
+    )
+    department = models.ForeignKey(
+        "directory.Department", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    instructions = models.TextField(_("办理说明"), blank=True)
+    reason = models.TextField(_("申请理由"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审核意见"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = verbose_name_plural = _("环节变更申请")
+
+    def __str__(self):
+        return f"{self.get_kind_display()}：{self.title}"
+
+    @property
+    def is_draft(self) -> bool:
+        """An approved addition whose step the office has not completed yet (待完善)."""
+        return self.kind == self.Kind.ADD and self.status == self.Status.APPROVED

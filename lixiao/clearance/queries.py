@@ -26,7 +26,7 @@ from lixiao.clearance.models import (
     StepTally,
 )
 from lixiao.directory import idnumbers
-from lixiao.directory.models import Student
+from lixiao.directory.models import POLITICAL_STATUSES, Student, StudentType
 
 _ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
 _DIGITS = re.compile(r"^\d+$")
@@ -46,13 +46,47 @@ class Filters:
     completed: bool | None = None
 
 
-def readable_forms(user, batch: Batch) -> QuerySet[Form]:
-    """Forms of the batch the person may read (handlers and office)."""
-    return Form.objects.filter(scope.read_q(user, batch))
+MAX_QUERY = 64  # the search box's limit (学号, 姓名 or 身份证件号)
+
+
+def parse_filters(params, steps, colleges: list[int] | None = None) -> Filters:
+    """Search parameters (a query string: q, college, major, class_name, student_type,
+    political_status, completed=yes|no, s<step id>=state) as Filters, for every surface.
+
+    Lenient like a search box: a value that is not valid here counts as "any" (the desk's
+    form shows its error beside the field). colleges: the college ids the person's reach is
+    limited to (Reach.colleges), None for any.
+    """
+
+    def text(name: str) -> str:
+        value = str(params.get(name) or "").strip()
+        return value if len(value) <= MAX_QUERY else ""
+
+    college = text("college")
+    college_id = int(college) if college.isdigit() else None
+    if colleges is not None and college_id not in colleges:
+        college_id = None
+    student_type = text("student_type")
+    political = text("political_status")
+    step_states = {}
+    for step in steps:
+        state = text(f"s{step.id}")
+        if state in State.values:
+            step_states[step.id] = state
+    return Filters(
+        q=text("q"),
+        college_id=college_id,
+        major=text("major"),
+        class_name=text("class_name"),
+        student_type=student_type if student_type in StudentType.values else "",
+        political_status=political if political in POLITICAL_STATUSES else "",
+        step_states=step_states,
+        completed={"yes": True, "no": False}.get(text("completed")),
+    )
 
 
 def student_forms(user) -> QuerySet[Form]:
-    return Form.objects.filter(scope.student_q(user)).select_related("batch", "batch__category")
+    return scope.student_forms(user).select_related("batch", "batch__category")
 
 
 def is_id_number(q: str) -> bool:
@@ -83,13 +117,9 @@ def _text_q(q: str) -> Q:
 _NAME_IDS = 5000
 
 
-def search(user, batch: Batch, filters: Filters, *, read: Q | None = None) -> QuerySet[Form]:
-    """Scoped search: 学号 exact/prefix, 姓名 contains, 身份证件号 exact, and the filters.
-
-    read: the person's reading scope when the caller already has it (scope.handler_desk).
-    """
-    base = Form.objects.filter(read) if read is not None else readable_forms(user, batch)
-    qs = base.filter(_text_q(filters.q))
+def search(reach: scope.Reach, filters: Filters) -> QuerySet[Form]:
+    """Within the person's reach: 学号 exact/prefix, 姓名 contains, 身份证件号 exact, and the filters."""
+    qs = reach.forms().filter(_text_q(filters.q))
     if filters.college_id:
         qs = qs.filter(college_id=filters.college_id)
     for name in ("major", "class_name", "student_type", "political_status"):
@@ -185,20 +215,23 @@ class StepStats:
         return bool(deadline and self.pending and deadline < timezone.localdate())
 
 
-def step_statistics(user, batch: Batch, steps=None, *, grants=None) -> list[StepStats]:
+def step_statistics(reach: scope.Reach, steps=None) -> list[StepStats]:
     """Per step: applicable, passed, pending within the person's reach, from maintained tallies.
 
     Tallies are per college; "my students" reach is counted live (a counselor's few hundred).
-    grants: the person's grants in force in this batch when already read (scope.Desk.grants).
     """
-    steps = list(steps if steps is not None else scope.handler_steps(user, batch))
-    return _statistics(user, {batch.id: steps}, grants)[batch.id]
+    steps = list(steps if steps is not None else reach.steps)
+    return _statistics(reach.user, {reach.batch.id: steps}, reach.grants)[reach.batch.id]
 
 
-def desk_statistics(user, batches) -> list[tuple[Batch, list[StepStats]]]:
-    """step_statistics for each batch the person handles in, in a fixed number of queries."""
+def desk_statistics(user, batches, grants=None) -> list[tuple[Batch, list[StepStats]]]:
+    """step_statistics for each batch the person handles in, in a fixed number of queries.
+
+    grants: scope.person_grants(user) when the caller already holds it.
+    """
     batches = list(batches)
     wanted: dict[int, list[Step]] = {b.id: [] for b in batches}
+    in_force = None
     if scope.is_office(user):
         by_category = defaultdict(list)
         for step in Step.objects.filter(category_id__in={b.category_id for b in batches}):
@@ -206,34 +239,36 @@ def desk_statistics(user, batches) -> list[tuple[Batch, list[StepStats]]]:
         for b in batches:
             wanted[b.id] = by_category[b.category_id]
     else:
-        enabled = [b.id for b in batches if b.enabled]  # as scope.handler_steps: none when disabled
+        day = scope.today()
+        grants = grants if grants is not None else scope.person_grants(user)
+        in_force = [g for g in grants if g.batch_id in wanted and scope.in_force(g, day)]
         seen = set()
-        for grant in scope.active_grants(user).filter(batch_id__in=enabled).select_related("step"):
+        for grant in in_force:
             if (grant.batch_id, grant.step_id) not in seen:
                 seen.add((grant.batch_id, grant.step_id))
                 wanted[grant.batch_id].append(grant.step)
         for steps in wanted.values():
             steps.sort(key=lambda s: (s.order, s.id))
-    stats = _statistics(user, wanted)
+    stats = _statistics(user, wanted, in_force)
     return [(b, stats[b.id]) for b in batches]
 
 
-def _statistics(user, wanted: dict[int, list[Step]], grants=None) -> dict[int, list[StepStats]]:
-    """Counts for the given steps of each batch (batch id → steps), within the person's reach."""
-    office = scope.is_office(user)
+def _statistics(user, wanted: dict[int, list[Step]], grants) -> dict[int, list[StepStats]]:
+    """Counts for the given steps of each batch (batch id → steps), within the person's reach.
+
+    grants: the person's grants in force in these batches; None for the office (everything).
+    """
+    office = grants is None
     # (batch id, step id) → [whole school, colleges, my students] that the person's grants reach
     reach: dict[tuple[int, int], list] = {}
-    if not office:
-        if grants is None:
-            grants = scope.active_grants(user).filter(batch_id__in=list(wanted))
-        for grant in grants:
-            r = reach.setdefault((grant.batch_id, grant.step_id), [False, set(), False])
-            if grant.scope == Scope.SCHOOL:
-                r[0] = True
-            elif grant.scope == Scope.COLLEGE:
-                r[1].add(grant.college_id)
-            else:
-                r[2] = True
+    for grant in grants or ():
+        r = reach.setdefault((grant.batch_id, grant.step_id), [False, set(), False])
+        if grant.scope == Scope.SCHOOL:
+            r[0] = True
+        elif grant.scope == Scope.COLLEGE:
+            r[1].add(grant.college_id)
+        else:
+            r[2] = True
     everywhere = [True, set(), False]
     counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])  # pending, passed
     step_ids = {step.id for steps in wanted.values() for step in steps}
@@ -336,12 +371,6 @@ def tallies(batch: Batch) -> tuple[dict, dict]:
     return steps, forms
 
 
-def steps_of(batch: Batch) -> list[Step]:
-    return list(
-        Step.objects.filter(category_id=batch.category_id).select_related("department", "source")
-    )
-
-
 def progress(form: Form) -> tuple[int, int]:
     """(passed, counted) for a prefetched form, counted as its completion rule counts."""
     rule = form.batch.category.completion_rule
@@ -389,9 +418,9 @@ RECORD_ACTIONS = (
 
 
 def _within(events: QuerySet[Event], q: Q, batch: Batch) -> QuerySet[Event]:
-    """Events on forms matching a scope Q from `scope` (handle_q / read_q).
+    """Events on forms matching a filter of the gate (Reach.read_filter / handle_filter).
 
-    When the scope is the whole batch, the event's own batch column says it without a
+    When the filter is the whole batch, the event's own batch column says it without a
     subquery over every form of the batch (the statistics panel must stay cheap at 50,000).
     """
     if q == Q(batch=batch):
@@ -399,10 +428,10 @@ def _within(events: QuerySet[Event], q: Q, batch: Batch) -> QuerySet[Event]:
     return events.filter(batch=batch, form__in=Form.objects.filter(q).values("id"))
 
 
-def recent_actions(user, batch: Batch, limit: int = 50) -> list[Event]:
+def recent_actions(reach: scope.Reach, limit: int = 50) -> list[Event]:
     """The person's latest record changes in this batch, on forms they may still read."""
-    events = Event.objects.filter(actor=user, action__in=RECORD_ACTIONS)
-    events = _within(events, scope.read_q(user, batch), batch)
+    events = Event.objects.filter(actor=reach.user, action__in=RECORD_ACTIONS)
+    events = _within(events, reach.read_filter(), reach.batch)
     return list(events.select_related("form__student", "step").order_by("-at", "-id")[:limit])
 
 
@@ -410,21 +439,26 @@ def today_start():
     return timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
 
 
-def handled_today(user, batch: Batch, steps, desk: "scope.Desk | None" = None) -> dict[int, int]:
+def handled_today(reach: scope.Reach, steps=None) -> dict[int, int]:
     """Per step: passes and revokes made today (by anyone) on forms this person may handle.
 
     Steps the person reaches alike (usually all of them) are counted in one grouped query.
     """
+    steps = reach.steps if steps is None else steps
     start = today_start()
     by_reach: dict = defaultdict(list)
     for step in steps:
-        q = desk.handle(step) if desk is not None else scope.handle_q(user, batch, step)
-        by_reach[q].append(step.id)
+        by_reach[reach.handle_filter(step)].append(step.id)
     counts = dict.fromkeys((step.id for step in steps), 0)
     for q, step_ids in by_reach.items():
         events = Event.objects.filter(
             step_id__in=step_ids, at__gte=start, action__in=RECORD_ACTIONS[:2]
         )
-        rows = _within(events, q, batch).values_list("step_id").annotate(n=Count("id")).order_by()
+        rows = (
+            _within(events, q, reach.batch)
+            .values_list("step_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
         counts.update(dict(rows))
     return counts

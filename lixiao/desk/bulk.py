@@ -10,19 +10,17 @@ from django.views.decorators.http import require_POST
 from lixiao.clearance import queries, services
 from lixiao.clearance.models import Source, State
 from lixiao.clearance.rules import Refused
-from lixiao.desk.access import actor, batch_for, desk_required, my_step, my_steps
+from lixiao.desk.access import actor, desk_required, my_step, reach_for
 from lixiao.desk.filters import SearchForm
 
 MAX_SHOWN = 500  # refused students listed on the summary; the count covers them all
 
 
-def _selected(request, batch, steps) -> list[int]:
+def _selected(request, reach) -> list[int]:
     """The form ids to act on: the ticked ones, or every form matching the posted search."""
     if request.POST.get("scope") == "all":
-        search = SearchForm(QueryDict(request.POST.get("query", "")), steps)
-        return list(
-            queries.search(request.user, batch, search.filters()).values_list("id", flat=True)
-        )
+        search = SearchForm(QueryDict(request.POST.get("query", "")), reach.steps, reach.colleges)
+        return list(queries.search(reach, search.filters()).values_list("id", flat=True))
     # "form" per ticked box; "forms" a comma-separated list from a client selecting thousands
     # (one field, under Django's cap on the number of fields a request may carry).
     values = [*request.POST.getlist("form"), *request.POST.get("forms", "").split(",")]
@@ -32,15 +30,15 @@ def _selected(request, batch, steps) -> list[int]:
 @require_POST
 @desk_required
 def bulk(request, batch_id: int):
-    batch = batch_for(request.user, batch_id)
-    steps = my_steps(request.user, batch)
-    step = my_step(steps, request.POST.get("step"))
+    reach = reach_for(request, batch_id)
+    batch = reach.batch
+    step = my_step(reach, request.POST.get("step"))
     action = request.POST.get("action")
     back = reverse("desk:batch", args=[batch.id]) + "?" + request.POST.get("query", "")
     if action not in ("pass", "revoke"):
         messages.error(request, _("请选择“通过”或“撤销”。"))
         return redirect(back)
-    ids = _selected(request, batch, steps)
+    ids = _selected(request, reach)
     if not ids:
         messages.error(request, _("请先勾选学生，或选择“全部符合条件的学生”。"))
         return redirect(back)
@@ -60,7 +58,7 @@ def bulk(request, batch_id: int):
     refused_ids = [fid for fid, _code, _msg in outcome.refused[:MAX_SHOWN]]
     people = {
         fid: (number, name)
-        for fid, number, name in queries.readable_forms(request.user, batch)
+        for fid, number, name in reach.forms()
         .filter(id__in=refused_ids)
         .values_list("id", "student__student_number", "student__name")
     }

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from lixiao.clearance import departure_code
 from lixiao.clearance.models import Form, Record, State
-from lixiao.desk.access import desk_for, desk_required
+from lixiao.desk.access import desk_required, reach_for
 
 # A code is base64url text with "." for ":" (departure_code.make).
 _TOKEN = "TOKEN"
@@ -54,14 +54,14 @@ def scan(request, token: str):
     # Outside the person's scope: the same answer whether the form exists or not.
     outside = _("该学生不在您的办理范围内。请学生到负责其院系或环节的窗口办理。")
     try:
-        desk = desk_for(request, batch_id)
+        reach = reach_for(request, batch_id)
     except PermissionDenied:
         return _refused(request, outside, 404)
-    if not Form.objects.filter(desk.read, pk=form_id).exists():
+    if not reach.forms().filter(pk=form_id).exists():
         return _refused(request, outside, 404)
     # Straight to the first of my steps still pending there: one tap to pass it.
     pending = (
-        Record.objects.filter(form_id=form_id, step__in=desk.steps, state=State.PENDING)
+        Record.objects.filter(form_id=form_id, step__in=reach.steps, state=State.PENDING)
         .order_by("step__order", "step_id")
         .values_list("id", flat=True)
         .first()

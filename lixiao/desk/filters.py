@@ -1,4 +1,4 @@
-"""The search form shared by the search page, bulk "all matching", export and the API."""
+"""The desk's search form: the search page, bulk "all matching" and export (the core parses it)."""
 
 from functools import lru_cache
 from types import SimpleNamespace
@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from lixiao.clearance import queries
 from lixiao.clearance.models import State
 from lixiao.clearance.queries import Filters
 from lixiao.directory.choices import college_choices
@@ -55,7 +56,7 @@ class SearchForm(forms.Form):
     )
 
     def __init__(self, data, steps, colleges=None):
-        """colleges: the ids the person reaches (scope.Desk.colleges), or None for any."""
+        """colleges: the ids the person reaches (scope.Reach.colleges), or None for any."""
         super().__init__(data)
         self.steps = steps
         self.colleges = colleges
@@ -75,20 +76,8 @@ class SearchForm(forms.Form):
 
     def filters(self) -> Filters:
         """The valid part of the query: an invalid field counts as 'any' and shows its error."""
-        self.is_valid()
-        data = self.cleaned_data
-        college = data.get("college")
-        completed = {"yes": True, "no": False}.get(data.get("completed") or "")
-        return Filters(
-            q=data.get("q") or "",
-            college_id=college.id if college else None,
-            major=data.get("major") or "",
-            class_name=data.get("class_name") or "",
-            student_type=data.get("student_type") or "",
-            political_status=data.get("political_status") or "",
-            step_states={s.id: data[f"s{s.id}"] for s in self.steps if data.get(f"s{s.id}")},
-            completed=completed,
-        )
+        self.is_valid()  # the errors show beside their fields; the core reads the values
+        return queries.parse_filters(self.data, self.steps, self.colleges)
 
     def panel_html(self) -> str:
         """The advanced panel's markup. Unchanged filters (most searches leave them empty) give

@@ -8,10 +8,11 @@ checked in their request).
 from django.utils.translation import gettext as _
 
 from lixiao import sqlbulk
-from lixiao.clearance import rules, scope, services
-from lixiao.clearance.models import Batch, Form, Record, Source, State, Step
+from lixiao.clearance import services
+from lixiao.clearance.models import Batch, Form, Source, State, Step
 from lixiao.directory.models import Student
 from lixiao.tabular import jobs
+from lixiao.tabular.reader import TableError
 from lixiao.tabular.schema import Column, RowError
 
 RESULTS = {"通过": State.PASSED, "未通过": State.PENDING}
@@ -46,11 +47,17 @@ class DeskRecords(jobs.Importer):
         step = Step.objects.get(pk=self.context["step"], category_id=batch.category_id)
         return batch, step
 
+    def _actor(self) -> services.Actor:
+        return services.Actor(
+            user=self.job.created_by, source=Source.IMPORT, client_ip=self.context.get("client_ip")
+        )
+
     def check(self, validated) -> jobs.Plan:
+        """Rows mapped to forms here (学号 known, on this batch's roster); what each would do —
+        scope, the final gate, applicability — is the writer's own dry run."""
         batch, step = self._target()
-        user = self.job.created_by
         numbers = [values["number"] for _row, values in validated.rows]
-        known, form_of, reachable, states = set(), {}, set(), {}
+        known, form_of = set(), {}
         for part in sqlbulk.chunks(sorted(set(numbers))):
             known.update(
                 Student.objects.filter(student_number__in=part).values_list(
@@ -62,23 +69,7 @@ class DeskRecords(jobs.Importer):
                     "student__student_number", "id"
                 )
             )
-        form_ids = list(form_of.values())
-        for part in sqlbulk.chunks(form_ids):
-            reachable.update(
-                Form.objects.filter(scope.handle_q(user, batch, step), id__in=part).values_list(
-                    "id", flat=True
-                )
-            )
-            for fid, sid, state in Record.objects.filter(form_id__in=part).values_list(
-                "form_id", "step_id", "state"
-            ):
-                states.setdefault(fid, {})[sid] = state
-        step_infos = [
-            rules.StepInfo(s.id, s.title, s.required, s.is_final)
-            for s in Step.objects.filter(category_id=batch.category_id).order_by("order", "id")
-        ]
-        errors, good, seen = [], [], {}
-        counts = {"pass": 0, "revoke": 0, "unchanged": 0}
+        errors, candidates, seen = [], [], {}
         for row, values in validated.rows:
             number = values["number"]
             if number in seen:
@@ -90,32 +81,39 @@ class DeskRecords(jobs.Importer):
             if number not in known:
                 errors.append(RowError(row, "学号", _("系统中没有该学号"), number))
                 continue
-            form_id = form_of.get(number)
-            if form_id is None:
+            if number not in form_of:
                 errors.append(RowError(row, "学号", _("该学生不在本批次名单中"), number))
                 continue
-            if form_id not in reachable:
-                errors.append(RowError(row, "学号", _("该学生不在您的办理范围内"), number))
+            candidates.append((row, values, form_of[number]))
+        items = [services.Item(fid, values["result"]) for _row, values, fid in candidates]
+        try:
+            outcome = services.apply_many(self._actor(), batch, step, items, dry_run=True)
+        except services.Closed as closed:  # outside the service window: nothing to preview
+            raise TableError(str(closed)) from None
+        refused = {fid: (code, message) for fid, code, message in outcome.refused}
+        changed = set(outcome.changed)
+        good = []
+        counts = {"pass": 0, "revoke": 0, "unchanged": 0}
+        for row, values, form_id in candidates:
+            if form_id in refused:
+                code, message = refused[form_id]
+                errors.append(
+                    RowError(row, "学号" if code == "scope" else "结果", message, values["number"])
+                )
                 continue
-            try:
-                planned = rules.plan_change(step_infos, states[form_id], step.id, values["result"])
-            except rules.Refused as refusal:
-                errors.append(RowError(row, "结果", str(refusal), number))
-                continue
-            if not planned:
+            if form_id not in changed:
                 counts["unchanged"] += 1
             else:
                 counts["pass" if values["result"] == State.PASSED else "revoke"] += 1
             good.append(
                 {"row": row, "form": form_id, "to": values["result"], "note": values["note"]}
             )
+        errors.sort(key=lambda e: e.row)
         return jobs.Plan(counts=counts, errors=errors, rows=good)
 
     def apply(self, plan: jobs.Plan) -> dict:
         batch, step = self._target()
-        actor = services.Actor(
-            user=self.job.created_by, source=Source.IMPORT, client_ip=self.context.get("client_ip")
-        )
+        actor = self._actor()
         items = [services.Item(r["form"], r["to"], (r["note"] or "")[:255]) for r in plan.rows]
         outcome = services.apply_many(actor, batch, step, items, group=self.job.group)
         row_of = {r["form"]: r["row"] for r in plan.rows}

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from lixiao.accounts.network import client_ip
 from lixiao.clearance.rules import Refused
-from lixiao.desk.access import batch_for, desk_required, my_step, my_steps
+from lixiao.desk.access import desk_required, my_step, reach_for
 from lixiao.desk.importers import NOTES, DeskRecords
 from lixiao.desk.views import XLSX
 from lixiao.tabular import jobs
@@ -22,7 +22,7 @@ from lixiao.tabular.writer import template
 
 @desk_required
 def import_template(request, batch_id: int):
-    batch_for(request.user, batch_id)
+    reach_for(request, batch_id)
     response = HttpResponse(template(DeskRecords.columns, notes=NOTES), content_type=XLSX)
     response["Content-Disposition"] = (
         f"attachment; filename*=UTF-8''{quote('现场办理导入模板.xlsx')}"
@@ -32,10 +32,10 @@ def import_template(request, batch_id: int):
 
 @desk_required
 def upload(request, batch_id: int):
-    batch = batch_for(request.user, batch_id)
-    steps = my_steps(request.user, batch)
+    reach = reach_for(request, batch_id)
+    batch, steps = reach.batch, reach.steps
     if request.method == "POST":
-        step = my_step(steps, request.POST.get("step"))
+        step = my_step(reach, request.POST.get("step"))
         job = _preview(request, batch, step)
         if job is not None:
             return redirect("desk:import_preview", batch_id=batch.id, job_id=job.id)
@@ -74,21 +74,22 @@ def _preview(request, batch, step) -> ImportJob | None:
         return None
 
 
-def _own_job(request, batch, job_id: int) -> ImportJob:
+def _own_job(request, reach, job_id: int) -> ImportJob:
     """Only the person's own upload for this batch, and only while the step is still theirs."""
     job = ImportJob.objects.filter(
-        pk=job_id, kind=DeskRecords.kind, created_by=request.user, context__batch=batch.id
+        pk=job_id, kind=DeskRecords.kind, created_by=request.user, context__batch=reach.batch.id
     ).first()
     if job is None:
         raise Http404
-    job.step = my_step(my_steps(request.user, batch), job.context.get("step"))
+    job.step = my_step(reach, job.context.get("step"))
     return job
 
 
 @desk_required
 def preview(request, batch_id: int, job_id: int):
-    batch = batch_for(request.user, batch_id)
-    job = _own_job(request, batch, job_id)
+    reach = reach_for(request, batch_id)
+    batch = reach.batch
+    job = _own_job(request, reach, job_id)
     p = job.preview
     return render(
         request,
@@ -108,8 +109,9 @@ def preview(request, batch_id: int, job_id: int):
 @require_POST
 @desk_required
 def confirm(request, batch_id: int, job_id: int):
-    batch = batch_for(request.user, batch_id)
-    job = _own_job(request, batch, job_id)
+    reach = reach_for(request, batch_id)
+    batch = reach.batch
+    job = _own_job(request, reach, job_id)
     try:
         job = jobs.confirm(job)
     except (TableError, Refused) as exc:  # already applied, or the service window closed

@@ -8,19 +8,20 @@ from django.views.decorators.http import require_POST
 
 from lixiao.accounts.network import client_ip
 from lixiao.clearance.rules import Refused
-from lixiao.desk.access import batch_for, desk_required, my_steps
+from lixiao.desk.access import desk_required, reach_for
 from lixiao.objections import services
 from lixiao.objections.models import Objection
 
 
 @desk_required
 def objection_list(request, batch_id: int):
-    batch = batch_for(request.user, batch_id)
-    items = []
-    for step in my_steps(request.user, batch):
-        items += services.handler_objections(request.user, batch, step).select_related(
+    reach = reach_for(request, batch_id)
+    batch = reach.batch
+    items = list(
+        services.handler_objections(reach).select_related(
             "form__student", "step", "record", "handled_by"
         )
+    )
     # Open ones first (oldest waiting longest at the top), then the answered, newest first.
     items.sort(key=lambda o: (not o.is_open, o.created_at.timestamp() * (1 if o.is_open else -1)))
     unread = sum(1 for o in items if o.status == Objection.Status.OPEN)
@@ -32,7 +33,7 @@ def objection_list(request, batch_id: int):
 @require_POST
 @desk_required
 def objection_act(request, batch_id: int, pk: int, action: str):
-    batch = batch_for(request.user, batch_id)
+    batch = reach_for(request, batch_id).batch
     objection = Objection.objects.filter(pk=pk, form__batch=batch).first()
     if objection is None or action not in ("reply", "confirm", "dismiss"):
         raise Http404

@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,11 +10,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from lixiao.accounts.roles import available
+from lixiao.accounts.roles import available, grants
 from lixiao.clearance import queries, scope, services
-from lixiao.clearance.models import Form, Record, Source, State
+from lixiao.clearance.models import Record, Source, State
 from lixiao.clearance.rules import Refused
-from lixiao.desk.access import actor, batch_for, desk_for, desk_required, is_partial
+from lixiao.desk.access import actor, desk_required, is_partial, reach_for
 from lixiao.desk.counter import token_in
 from lixiao.desk.filters import SearchForm, query_string
 from lixiao.directory import idnumbers
@@ -39,42 +38,45 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @desk_required
 def home(request):
-    batches = scope.handler_batches(request.user).select_related("category")
+    held = grants(request)
+    batches = scope.batches(request.user, held)
     # One statistics call for all batches: the page's queries do not grow with batches or steps.
     panels = [
-        {"batch": b, "stats": stats} for b, stats in queries.desk_statistics(request.user, batches)
+        {"batch": b, "stats": stats}
+        for b, stats in queries.desk_statistics(request.user, batches, held)
     ]
     tools = {
         # A college lead grants its own college's steps to its counselors (SPEC: delegation).
-        "delegate": scope.active_grants(request.user).filter(is_lead=True).exists(),
+        "delegate": bool(scope.lead_grants(request.user)),
         # Departments ask the office to add or remove their steps before its deadline.
         "change_requests": "department" in available(request),
     }
     return render(request, "desk/home.html", {"panels": panels, "tools": tools})
 
 
-def _search(request, desk, data):
-    form = SearchForm(data, desk.steps, desk.colleges)
-    forms = queries.search(request.user, desk.batch, form.filters(), read=desk.read)
-    return form, forms
+def _search(reach, data):
+    form = SearchForm(data, reach.steps, reach.colleges)
+    return form, queries.search(reach, form.filters())
 
 
 @desk_required
 def batch(request, batch_id: int):
-    desk = desk_for(request, batch_id)
-    batch, steps = desk.batch, desk.steps
+    reach = reach_for(request, batch_id)
+    batch, steps = reach.batch, reach.steps
     # An ID number is searched by POST (the page's script switches the method) so that it never
     # lands in a URL, a proxy's access log or the browser history; the box shows it masked.
     data = request.POST if request.method == "POST" else request.GET
     code = token_in(data.get("q", ""))
     if code:  # a desk scanner typed a student's 离校码 (its URL) into the box
         return redirect(reverse("desk:code", args=[code]))
-    form, forms = _search(request, desk, data)
+    form, forms = _search(reach, data)
     query = query_string(data)
     if queries.is_id_number(form.filters().q):
         found = list(forms.values_list("student__student_number", flat=True)[:2])
         query = query_string(_replace_q(data, found[0] if len(found) == 1 else ""))
-        form = SearchForm(_replace_q(data, idnumbers.mask(data.get("q", ""))), steps, desk.colleges)
+        form = SearchForm(
+            _replace_q(data, idnumbers.mask(data.get("q", ""))), steps, reach.colleges
+        )
     page = result_page(forms.only(*RESULT_FIELDS), data.get("page"))
     queries.attach_cells(page.object_list, steps)
     # The page's links are all under the batch's URL: reversed once, not once per link and row
@@ -117,35 +119,26 @@ def _replace_q(data, q: str):
     return data
 
 
-def _open_objections(desk) -> int:
+def _open_objections(reach) -> int:
     """Messages from students on my steps not yet answered (the unread count).
 
     The open messages are few: read them first, then ask the gate which of their forms are mine,
     instead of a subquery over every form of the batch on each 5-second poll.
     """
-    batch, steps = desk.batch, desk.steps
-    open_ = list(
-        Objection.objects.filter(
-            form__batch=batch, step__in=steps, status=Objection.Status.OPEN
-        ).values_list("form_id", "step_id")
+    open_ = Objection.objects.filter(
+        form__batch=reach.batch, step__in=reach.steps, status=Objection.Status.OPEN
+    ).values_list("step_id", "form__college_id", "form__counselor_id")
+    return sum(
+        1 for step_id, college, counselor in open_ if reach.may_handle(step_id, college, counselor)
     )
-    count = 0
-    for step in steps:
-        form_ids = [fid for fid, sid in open_ if sid == step.id]
-        if form_ids:
-            reachable = set(
-                Form.objects.filter(desk.handle(step), id__in=form_ids).values_list("id", flat=True)
-            )
-            count += sum(1 for fid in form_ids if fid in reachable)
-    return count
 
 
 @desk_required
 def export(request, batch_id: int):
     """The search result as .xlsx: scoped like the page, ID masked, formulas neutralised, audited."""
-    desk = desk_for(request, batch_id)
-    batch, steps = desk.batch, desk.steps
-    _form, forms = _search(request, desk, request.GET)
+    reach = reach_for(request, batch_id)
+    batch, steps = reach.batch, reach.steps
+    _form, forms = _search(reach, request.GET)
     forms = queries.with_records(forms, [s.id for s in steps])
     headers = [
         "学号",
@@ -203,10 +196,10 @@ def export(request, batch_id: int):
 @desk_required
 def stats(request, batch_id: int):
     """实时统计: polled by the page, and refreshed at once after the person's own changes."""
-    desk = desk_for(request, batch_id)
-    batch, steps = desk.batch, desk.steps
-    rows = queries.step_statistics(request.user, batch, steps, grants=desk.grants)
-    today = queries.handled_today(request.user, batch, steps, desk)
+    reach = reach_for(request, batch_id)
+    batch = reach.batch
+    rows = queries.step_statistics(reach)
+    today = queries.handled_today(reach)
     return render(
         request,
         "desk/_stats.html",
@@ -214,7 +207,7 @@ def stats(request, batch_id: int):
             "batch": batch,
             "rows": [(r, today.get(r.step.id, 0)) for r in rows],
             "now": timezone.localtime(),
-            "open_objections": _open_objections(desk),
+            "open_objections": _open_objections(reach),
         },
     )
 
@@ -222,29 +215,22 @@ def stats(request, batch_id: int):
 @desk_required
 def recent(request, batch_id: int):
     """最近办理: my latest 50 changes in this batch."""
-    batch = batch_for(request.user, batch_id)
-    events = queries.recent_actions(request.user, batch)
-    return render(request, "desk/_recent.html", {"batch": batch, "events": events})
+    reach = reach_for(request, batch_id)
+    events = queries.recent_actions(reach)
+    return render(request, "desk/_recent.html", {"batch": reach.batch, "events": events})
 
 
-def _detail_context(request, desk, form_id: int) -> dict:
-    batch, steps = desk.batch, desk.steps
-    form = queries.form_detail(form_id, Form.objects.filter(desk.read))
+def _detail_context(request, reach, form_id: int) -> dict:
+    form = queries.form_detail(form_id, reach.forms())
     if form is None:
         raise Http404
-    # Which of my steps I may change on this form: the gate's own Q, one count per step.
-    mine = {}
-    if steps:
-        mine = Form.objects.filter(pk=form.pk).aggregate(
-            **{f"s{s.id}": Count("id", filter=desk.handle(s)) for s in steps}
-        )
-    handleable = {s.id for s in steps if mine.get(f"s{s.id}")}
+    handleable = reach.handleable(form)  # which of my steps I may change on this form
     freshness = form_freshness(form)  # when each automatic step's data last arrived
     for record in form.records.all():
         record.freshness = freshness.get(record.step_id)
     passed, counted = queries.progress(form)
     return {
-        "batch": batch,
+        "batch": reach.batch,
         "form": form,
         "student": form.student,
         "handleable": handleable,
@@ -256,16 +242,16 @@ def _detail_context(request, desk, form_id: int) -> dict:
 
 @desk_required
 def detail(request, batch_id: int, form_id: int):
-    desk = desk_for(request, batch_id)
-    return render(request, "desk/detail.html", _detail_context(request, desk, form_id))
+    reach = reach_for(request, batch_id)
+    return render(request, "desk/detail.html", _detail_context(request, reach, form_id))
 
 
 @require_POST
 @desk_required
 def act(request, batch_id: int, record_id: int, action: str):
     """Pass or revoke one record; htmx gets the form back in place (with the refusal, if any)."""
-    desk = desk_for(request, batch_id)
-    batch = desk.batch
+    reach = reach_for(request, batch_id)
+    batch = reach.batch
     record = Record.objects.filter(pk=record_id, form__batch=batch).only("id", "form_id").first()
     if record is None or action not in ("pass", "revoke"):
         raise Http404
@@ -286,7 +272,7 @@ def act(request, batch_id: int, record_id: int, action: str):
                 request, _("已办理通过") if action == "pass" else _("已撤销，环节恢复为未办理")
             )
         return redirect(reverse("desk:form", args=[batch.id, record.form_id]))
-    context = _detail_context(request, desk, record.form_id)
+    context = _detail_context(request, reach, record.form_id)
     context.update(
         {
             "error": error,

@@ -1,16 +1,25 @@
-"""Writing people in bulk: students (and their accounts) from a roster, at roster scale."""
+"""Writing people and places in bulk: students, staff (and their accounts), colleges — at roster scale.
+
+The mechanics only: the core's services call these inside their transaction and add the audit
+and the cache versions (clearance.services.masterdata, the roster import).
+"""
 
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, UNUSABLE_PASSWORD_SUFFIX_LENGTH
+from django.contrib.auth.hashers import (
+    UNUSABLE_PASSWORD_PREFIX,
+    UNUSABLE_PASSWORD_SUFFIX_LENGTH,
+    make_password,
+)
 from django.db import transaction
 from django.utils import timezone
 
 from lixiao import sqlbulk
 from lixiao.directory import idnumbers
-from lixiao.directory.models import Student, User
+from lixiao.directory.choices import forget_colleges
+from lixiao.directory.models import College, Staff, Student, User
 
 STUDENT_FIELDS = (
     "name",
@@ -68,6 +77,9 @@ class Upserted:
 
 def upsert_students(rows: Sequence[StudentRow]) -> Upserted:
     """Create new students with accounts on the initial-password rule; update existing ones.
+
+    The caller tells the core which students changed (clearance.services.
+    student_attributes_changed): their forms' pages and applicability follow their attributes.
 
     New accounts store no password hash: the initial password is checked against the
     encrypted ID number (accounts.passwords), so 50,000 rows need no 50,000 Argon2 runs.
@@ -162,17 +174,81 @@ def upsert_students(rows: Sequence[StudentRow]) -> Upserted:
             User.objects.bulk_update(
                 [User(id=s.user_id, name=s.name) for s in changed], ["name"], batch_size=1000
             )
-            _mark_forms_changed([s.id for s in changed])
         ids = sqlbulk.pairs(Student._meta.db_table, "student_number", "id", numbers)
     return Upserted(
         ids=ids, created=len(new_rows), updated=len(changed), changed_ids=[s.id for s in changed]
     )
 
 
-def _mark_forms_changed(student_ids: list[int]) -> None:
-    """The students' forms show their attributes (the portal caches the page by changed_at)."""
-    from lixiao.clearance.models import Form  # clearance builds on directory, not the reverse
-    from lixiao.clearance.services import mark_forms_changed
+def _next_codes(model, prefix: str, count: int) -> list[str]:
+    """Free codes like X001, X002 for places created from a name only."""
+    taken = set(model.objects.filter(code__startswith=prefix).values_list("code", flat=True))
+    codes, n = [], 1
+    while len(codes) < count:
+        code = f"{prefix}{n:03d}"
+        if code not in taken:
+            codes.append(code)
+        n += 1
+    return codes
 
-    rows = sqlbulk.select_in(Form._meta.db_table, ("id",), "student_id", student_ids)
-    mark_forms_changed([fid for (fid,) in rows])
+
+def create_colleges(names: list[str]) -> dict[str, College]:
+    codes = _next_codes(College, "X", len(names))
+    College.objects.bulk_create(
+        [College(code=c, name=n) for c, n in zip(codes, names, strict=True)]
+    )
+    forget_colleges()  # bulk_create sends no post_save
+    return {c.name: c for c in College.objects.filter(code__in=codes)}
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    staff_number: str
+    name: str
+    college_id: int | None = None
+    department_id: int | None = None
+    phone: str = ""
+    id_number: str = ""
+
+
+def create_staff(entries: list[StaffEntry]) -> dict[str, int]:
+    """New staff accounts: the initial-password rule when an ID number is known, else no usable password.
+
+    Returns 职工号 → user id. A person without an ID number cannot log in until the office
+    resets the password (the page says so).
+    """
+    now = timezone.now()
+    unusable = make_password(None)
+    User.objects.bulk_create(
+        [
+            User(
+                username=e.staff_number,
+                name=e.name,
+                password=unusable,
+                uses_initial_password=True,
+                initial_password_since=now,
+                date_joined=now,
+            )
+            for e in entries
+        ]
+    )
+    ids = dict(
+        User.objects.filter(username__in=[e.staff_number for e in entries]).values_list(
+            "username", "id"
+        )
+    )
+    staff = []
+    for e in entries:
+        s = Staff(
+            user_id=ids[e.staff_number],
+            staff_number=e.staff_number,
+            name=e.name,
+            college_id=e.college_id,
+            department_id=e.department_id,
+            phone=e.phone,
+        )
+        if e.id_number:
+            s.set_id_number(e.id_number)
+        staff.append(s)
+    Staff.objects.bulk_create(staff)
+    return ids

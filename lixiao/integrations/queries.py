@@ -10,7 +10,8 @@ def manageable_sources(user) -> QuerySet[IntegrationSource]:
     """The office manages every source; a handler those feeding a step they hold a grant on."""
     if scope.is_office(user):
         return IntegrationSource.objects.all()
-    steps = scope.active_grants(user).values("step_id")
+    day = scope.today()
+    steps = {g.step_id for g in scope.person_grants(user) if scope.in_force(g, day)}
     return IntegrationSource.objects.filter(steps__in=steps).distinct()
 
 

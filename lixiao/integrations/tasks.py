@@ -4,6 +4,7 @@ from django.db import transaction
 from django_tasks import task
 
 from lixiao.integrations.models import IntegrationSource, SyncRun
+from lixiao.integrations.services import sync
 
 
 @task()
@@ -14,8 +15,6 @@ def sync_task(
     user_id: int | None = None,
 ) -> int:
     """Sync one source (all open forms, or these students'); returns the SyncRun id."""
-    from lixiao.integrations.services import sync
-
     source = IntegrationSource.objects.get(pk=source_id)
     run = sync.sync_source(source, trigger, user=_user(user_id), student_numbers=student_numbers)
     return run.pk

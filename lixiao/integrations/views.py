@@ -1,6 +1,7 @@
 """Source pages: rows and freshness, sync log, sync now, push token, upload, and the desk's recheck."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -9,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from lixiao.accounts.roles import role_required
 from lixiao.clearance import scope, services
-from lixiao.clearance.models import Form, Record
+from lixiao.clearance.models import Record
 from lixiao.integrations import queries
 from lixiao.integrations.forms import PullForm, UploadForm
 from lixiao.integrations.importers import KIND, SourceRows
@@ -100,8 +101,12 @@ def source_pull(request, code: str):
     source = _source(request, code)
     form = PullForm(request.POST, instance=source)
     if form.is_valid():
-        form.save()
-        _audit(request, "integrations.pull.configured", source)
+        with transaction.atomic():
+            form.save()
+            if "stale_after_hours" in form.changed_data:
+                # Students' pages say "数据已过期" by this limit: every category shows sources.
+                services.categories_changed()
+            _audit(request, "integrations.pull.configured", source)
         messages.success(request, _("拉取配置已保存；下一次同步时按此配置拉取。"))
     else:
         for error in (e for errs in form.errors.values() for e in errs):
@@ -178,9 +183,8 @@ def recheck(request, record_id: int):
         step__automatic=True,
         step__source__isnull=False,
     )
-    if not Form.objects.filter(
-        scope.read_q(request.user, record.form.batch), pk=record.form_id
-    ).exists():
+    reach = scope.reach(request.user, record.form.batch_id)
+    if reach is None or not reach.may_read(record.form.college_id, record.form.counselor_id):
         raise Http404
     run = sync.recheck(record, user=request.user)
     record.refresh_from_db()

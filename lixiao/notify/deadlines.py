@@ -239,14 +239,13 @@ def _handlers(batches, due_steps, day, already: set[int]) -> tuple[list[Message]
         lines, linked = [], set()
         for batch in batches:
             # The gate decides which of these grants are in force on the day and what they reach.
-            desk = scope.handler_desk(user, batch.id, by_batch.get(batch.id, []), day)
-            if desk is None:
+            reach = scope.reach(user, batch.id, by_batch.get(batch.id, []), day)
+            if reach is None:
                 continue
-            # Only the steps they hold a grant on (the office's desk would list every step).
+            # Only the steps they hold a grant on (the office's reach would list every step).
             due = {s.id for s in due_steps[batch.id]} & {g.step_id for g in by_batch[batch.id]}
-            steps = [s for s in desk.steps if s.id in due]
-            mine = None if desk.grants is None else [g for g in desk.grants if g.step_id in due]
-            for stats in queries.step_statistics(user, batch, steps, grants=mine):
+            steps = [s for s in reach.steps if s.id in due]
+            for stats in queries.step_statistics(reach, steps):
                 if stats.pending:
                     lines.append(
                         f"{batch.name} · “{stats.step.title}”：未办理 {stats.pending} 人，"

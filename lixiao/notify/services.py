@@ -5,9 +5,15 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from lixiao import sqlbulk
+from lixiao.clearance import hooks
+from lixiao.clearance.models import Form
+from lixiao.directory.models import Student
 from lixiao.notify.models import Notification, WebhookDelivery
+from lixiao.notify.tasks import deliver_webhook, send_emails
 
 STATE_LABELS = {"not_required": "无需办理", "pending": "未办理", "passed": "已办理"}
 SOURCE_LABELS = {
@@ -54,20 +60,21 @@ def post_webhook(text: str) -> WebhookDelivery | None:
     delivery = WebhookDelivery.objects.create(
         url=url, payload={"msgtype": "text", "text": {"content": text}}
     )
-    from lixiao.notify.tasks import deliver_webhook
-
     transaction.on_commit(lambda: deliver_webhook.enqueue(delivery.pk))
     return delivery
 
 
-def steps_changed(batch, step_infos, changes, at=None) -> int:
+def steps_changed(announced: hooks.StepsChanged) -> int:
     """Tell each student whose steps changed, in one notification per student (the writer's hook).
 
     `changes` is the writer's list of (form id, Change, item); called inside its transaction.
     """
-    from lixiao import sqlbulk
-    from lixiao.clearance.models import Form
-    from lixiao.directory.models import Student
+    batch, step_infos, changes, at = (
+        announced.batch,
+        announced.step_infos,
+        announced.changes,
+        announced.at,
+    )
 
     titles = {s.id: s.title for s in step_infos}
     lines: dict[int, list[str]] = defaultdict(list)
@@ -94,10 +101,11 @@ def steps_changed(batch, step_infos, changes, at=None) -> int:
         if student_of.get(fid) in user_of_student
     ]
     now = sqlbulk.adapt(at or timezone.now())
+    link = reverse("portal:home")
     sqlbulk.insert(
         Notification._meta.db_table,
         ("user_id", "created_at", "title", "body", "link", "read_at"),
-        ((uid, now, title, body, "/me/", None) for uid, body in rows),
+        ((uid, now, title, body, link, None) for uid, body in rows),
     )
     if rows and settings.LIXIAO_EMAIL_NOTIFICATIONS:
         _email_later([(uid, title, body) for uid, body in rows])
@@ -119,6 +127,15 @@ def mark_read(user, notification_id: int | None = None) -> int:
 
 
 def _email_later(messages: list[tuple[int, str, str]]) -> None:
-    from lixiao.notify.tasks import send_emails
-
     transaction.on_commit(lambda: send_emails.enqueue([list(m) for m in messages]))
+
+
+def deliver_notice(notice: hooks.Notice) -> int:
+    """The core's notices for people (a final step reopened, a change request decided)."""
+    return send(notice.user_ids, notice.title, notice.body, notice.link)
+
+
+def connect() -> None:
+    """Subscribe to what the core announces (NotifyConfig.ready)."""
+    hooks.subscribe(hooks.StepsChanged, steps_changed)
+    hooks.subscribe(hooks.Notice, deliver_notice)

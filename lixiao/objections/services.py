@@ -3,16 +3,16 @@ confirms (the step passes through the one writer) or dismisses. Scope comes from
 """
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from lixiao.clearance import scope
 from lixiao.clearance import services as clearance
-from lixiao.clearance.models import Form, Grant, Record, Source, State
+from lixiao.clearance.models import Form, Record, Source, State
 from lixiao.clearance.rules import Refused
 from lixiao.notify import services as notify
 from lixiao.objections.models import Objection
@@ -57,19 +57,23 @@ def read_upload(upload) -> tuple[bytes, str]:
 
 def student_objections(user):
     """Objections on the student's own forms (the same gate as the form itself)."""
-    return Objection.objects.filter(form__in=Form.objects.filter(scope.student_q(user)))
+    return Objection.objects.filter(form__in=scope.student_forms(user))
 
 
-def handler_objections(user, batch, step):
-    """Objections on one step of one batch that this person may handle."""
-    forms = Form.objects.filter(scope.handle_q(user, batch, step))
-    return Objection.objects.filter(step=step, form__in=forms)
+def handler_objections(reach: scope.Reach):
+    """Objections on the person's steps in one batch, on forms where they may handle that step."""
+    by_step = Q(pk__in=[])
+    for step in reach.steps:
+        forms = Form.objects.filter(reach.handle_filter(step)).values("id")
+        by_step |= Q(step=step, form__in=forms)
+    return Objection.objects.filter(by_step)
 
 
 def submit(student_user, record: Record, kind: str, message: str, upload=None) -> Objection:
     """Store a student's message on one of their own steps and tell the step's handlers."""
     form = (
-        Form.objects.filter(scope.student_q(student_user), pk=record.form_id)
+        scope.student_forms(student_user)
+        .filter(pk=record.form_id)
         .select_related("batch", "student")
         .first()
     )
@@ -107,29 +111,19 @@ def submit(student_user, record: Record, kind: str, message: str, upload=None) -
         objection.attachment.save("upload", ContentFile(data), save=False)
     with transaction.atomic():
         objection.save()
-        clearance.mark_forms_changed([form.id])  # the student's page lists the message
+        clearance.forms_changed([form.id])  # the student's page lists the message
         # Notifications are stored and read later: written in the site's language, not the sender's.
         with translation.override(settings.LANGUAGE_CODE):
             label = str(objection.get_kind_display())
         notify.send(
-            step_handlers(form, step),
+            list(
+                scope.handlers(form.batch, step.id, [(form.id, form.college_id, form.counselor_id)])
+            ),
             f"{form.student.name}（{form.student.student_number}）对“{step.title}”提交了{label}",
             message,
             link=reverse("desk:home"),
         )
     return objection
-
-
-def step_handlers(form: Form, step) -> list[int]:
-    """Users whose grant on this step reaches this form today (through the one gate)."""
-    users = set(
-        Grant.objects.filter(batch_id=form.batch_id, step=step).values_list("user_id", flat=True)
-    )
-    reached = []
-    for user in get_user_model().objects.filter(pk__in=users, is_active=True):
-        if Form.objects.filter(scope.handle_q(user, form.batch, step), pk=form.pk).exists():
-            reached.append(user.pk)
-    return reached
 
 
 def _check_handler(handler, objection: Objection) -> Objection:
@@ -142,10 +136,9 @@ def _check_handler(handler, objection: Objection) -> Objection:
     )
     if objection is None:
         raise NotFound
-    ok = Form.objects.filter(
-        scope.handle_q(handler, objection.form.batch, objection.step), pk=objection.form_id
-    ).exists()
-    if not ok:
+    reach = scope.reach(handler, objection.form.batch_id)
+    form = objection.form
+    if reach is None or not reach.may_handle(objection.step_id, form.college_id, form.counselor_id):
         raise NotFound
     return objection
 
@@ -167,7 +160,7 @@ def reply(handler, objection: Objection, text: str) -> Objection:
         objection.handled_by = handler
         objection.status = Objection.Status.REPLIED
         objection.save(update_fields=["reply", "replied_at", "handled_by", "status"])
-        clearance.mark_forms_changed([objection.form_id])
+        clearance.forms_changed([objection.form_id])
         _tell_student(objection, f"“{objection.step.title}”的留言有了答复", objection.reply)
     return objection
 
@@ -192,7 +185,7 @@ def confirm(handler, objection: Objection, client_ip: str | None = None) -> Obje
         if not objection.reply:
             objection.reply = "已核实，环节已办理通过"
         objection.save(update_fields=["status", "handled_by", "replied_at", "reply"])
-        clearance.mark_forms_changed([objection.form_id])
+        clearance.forms_changed([objection.form_id])
         _tell_student(objection, f"“{objection.step.title}”已核实通过", objection.reply)
     return objection
 
@@ -210,6 +203,6 @@ def dismiss(handler, objection: Objection, reason: str) -> Objection:
         objection.reply = reason[:2000]
         objection.replied_at = timezone.now()
         objection.save(update_fields=["status", "handled_by", "reply", "replied_at"])
-        clearance.mark_forms_changed([objection.form_id])
+        clearance.forms_changed([objection.form_id])
         _tell_student(objection, f"“{objection.step.title}”的留言未予采纳", objection.reply)
     return objection

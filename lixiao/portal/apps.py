@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class PortalConfig(AppConfig):
     name = "lixiao.portal"
     verbose_name = _("学生端")
-
-    def ready(self):
-        from lixiao.portal import invalidation
-
-        invalidation.connect()

@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from lixiao.accounts.roles import role_required
-from lixiao.clearance.models import Form, Record
+from lixiao.clearance.models import Record
 from lixiao.clearance.rules import Refused
-from lixiao.clearance.scope import student_q
+from lixiao.clearance.scope import student_forms
 from lixiao.objections import services
 from lixiao.objections.models import Objection
 
@@ -17,7 +17,7 @@ from lixiao.objections.models import Objection
 def _record(request, record_id: int) -> Record:
     record = (
         Record.objects.select_related("step", "step__department", "form__batch")
-        .filter(pk=record_id, form__in=Form.objects.filter(student_q(request.user)))
+        .filter(pk=record_id, form__in=student_forms(request.user))
         .first()
     )
     if record is None:

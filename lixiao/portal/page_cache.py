@@ -5,7 +5,7 @@ still true costs one. The key holds everything the section shows that can change
 
 - each form's changed_at (moved by every write of its records, reasons, objections, survey,
   and its student's attributes — in the writer's own transaction),
-- its category's changed_at (moved by configuration: lixiao.portal.invalidation),
+- its category's changed_at (moved by configuration: clearance.services.versions),
 - the batch fields shown, by value, and the batch's service-window state (it turns by the clock),
 - today's date (a pending step past its deadline says so: that turns at midnight),
 - the settings and language that change the words.

@@ -1,14 +1,12 @@
 """The survey (调查问卷): answered once per form; a survey-bound step passes through the writer."""
 
 from django.contrib import messages
-from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from lixiao.accounts.roles import role_required
 from lixiao.clearance import queries, services
-from lixiao.clearance.models import Source, State, Step
 from lixiao.survey.models import Question, Response
 
 MAX_TEXT = 1000
@@ -58,7 +56,7 @@ def survey(request, form_id: int):
             return redirect("portal:survey", form_id=form.id)
         answers, errors = read_answers(questions, request.POST)
         if not errors:
-            if submit(request.user, form, answers):
+            if services.submit_survey(request.user, form, answers):
                 messages.success(request, _("问卷已提交，感谢您的参与"))
             else:
                 messages.info(request, _("您已提交过问卷"))
@@ -83,18 +81,3 @@ def survey(request, form_id: int):
         },
         status=400 if errors else 200,
     )
-
-
-def submit(student_user, form, answers: dict) -> bool:
-    """Store the answers once and pass the survey-bound steps; False if already answered."""
-    try:
-        with transaction.atomic():
-            Response.objects.create(form=form, answers=answers)
-            services.mark_forms_changed([form.id])  # the page shows when the survey was submitted
-            actor = services.Actor.system(Source.SURVEY, user=student_user)
-            for step in Step.objects.filter(category_id=form.batch.category_id, survey_bound=True):
-                # Refused items (a step not applicable to this student) are reported, not applied.
-                services.apply_many(actor, form.batch, step, [services.Item(form.id, State.PASSED)])
-    except IntegrityError:
-        return False
-    return True

@@ -1,15 +1,7 @@
 """Helpers shared by the console set-up tests (part A): logins, POSTs with management forms."""
 
-from django.test import Client
-
 from lixiao.clearance.models import Event
 from tests import factories as f
-
-
-def client_for(user) -> Client:
-    client = Client(REMOTE_ADDR="10.1.2.3")
-    client.force_login(user)
-    return client
 
 
 def auditor():

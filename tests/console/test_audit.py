@@ -16,20 +16,9 @@ from lixiao.console import importers
 from lixiao.tabular import jobs
 from tests import factories as f
 from tests.conftest import record
-from tests.console.importing import roster_file, roster_row, use_media
+from tests.console.importing import roster_file, roster_row
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    use_media(settings, tmp_path)
-
-
-@pytest.fixture
-def office_client(client, uni, media):
-    client.force_login(uni.office)
-    return client
 
 
 def _bulk(uni, title: str, forms, to_state=State.PASSED, by=None):
@@ -210,7 +199,7 @@ def _urls(uni, office):
     return gets, audit_gets, posts
 
 
-def test_access_matrix(client, uni, auditor, media):
+def test_access_matrix(client, uni, auditor, media, tasks_now):
     gets, audit_gets, posts = _urls(uni, uni.office)
     before = Event.objects.exclude(action__startswith="accounts.").count()
     for url in gets + audit_gets:

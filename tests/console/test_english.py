@@ -9,21 +9,19 @@ import io
 from datetime import date
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 from python_calamine import load_workbook
 
 from lixiao.clearance import services
-from lixiao.clearance.models import Event, Step
+from lixiao.clearance.models import ChangeRequest, Event, Step
 from lixiao.console import importers
-from lixiao.console.models import ChangeRequest
 from lixiao.console.views.supervision import daily_chart
 from lixiao.notify.models import Notification
 from lixiao.tabular.models import ImportJob
 from tests import factories as f
-from tests.conftest import record
-from tests.console.importing import roster_file, roster_row, upload, use_media
+from tests.conftest import client_for, record
+from tests.console.importing import roster_file, roster_row, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -35,23 +33,12 @@ def _default_language_afterwards():
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    use_media(settings, tmp_path)
-
-
-def client_for(user, language=None) -> Client:
-    client = Client(**({"HTTP_ACCEPT_LANGUAGE": language} if language else {}))
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def english(uni, media):
+def english(uni, media, tasks_now):
     return client_for(uni.office, "en")
 
 
 @pytest.fixture
-def chinese(uni, media):
+def chinese(uni, media, tasks_now):
     return client_for(uni.office)
 
 
@@ -266,7 +253,7 @@ def test_survey_and_service_pages_in_english(english, uni):
     assert "Survey results" in page and "Responses: 0" in page and "All batches" in page
 
 
-def test_an_audit_administrator_reads_the_english_notice(uni, media):
+def test_an_audit_administrator_reads_the_english_notice(uni, media, tasks_now):
     auditor = f.staff("AU0001", "审计管理员", is_auditor=True)
     page = text(client_for(auditor, "en").get(reverse("console:home")))
     assert "You are viewing as the audit administrator" in page

@@ -10,20 +10,9 @@ from lixiao.clearance.models import Event
 from lixiao.directory.models import College, Department, Staff
 from lixiao.tabular.models import ImportJob
 from tests import factories as f
-from tests.console.importing import upload, use_media, xlsx
+from tests.console.importing import upload, xlsx
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    use_media(settings, tmp_path)
-
-
-@pytest.fixture
-def office_client(client, uni, media):
-    client.force_login(uni.office)
-    return client
 
 
 def _import(client, kind: str, rows):

@@ -7,28 +7,17 @@ from django.urls import reverse
 from python_calamine import load_workbook
 
 from lixiao.accounts import passwords
-from lixiao.clearance import queries, services
+from lixiao.clearance import queries, scope, services
 from lixiao.clearance.models import Event, Form, Record, Scope, State
 from lixiao.console import importers
 from lixiao.directory import idnumbers
 from lixiao.directory.models import College, Staff, Student
 from lixiao.tabular.models import ImportJob
 from tests import factories as f
-from tests.console.importing import roster_file, roster_row, upload, use_media
+from tests.console.importing import roster_file, roster_row, upload
 
 pytestmark = pytest.mark.django_db
 CS = "计算机与信息科学学院"
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    use_media(settings, tmp_path)
-
-
-@pytest.fixture
-def office_client(client, uni, media):
-    client.force_login(uni.office)
-    return client
 
 
 def _upload(client, batch, data: bytes, name="roster.xlsx"):
@@ -163,7 +152,7 @@ def test_unknown_college_and_counselor_are_created_when_ticked(office_client, un
     }
     # A "my students" grant of the new counselor reaches exactly those students.
     f.grant(uni.batch, "院系离校", counselor.user, scope=Scope.MINE)
-    found = queries.search(counselor.user, uni.batch, queries.Filters())
+    found = queries.search(scope.reach(counselor.user, uni.batch.id), queries.Filters())
     assert sorted(found.values_list("student__student_number", flat=True)) == [
         "2026000101",
         "2026000102",

@@ -4,10 +4,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from lixiao.clearance.models import Category, Event, Grant
-from lixiao.console.models import ChangeRequest
+from lixiao.clearance.models import Category, ChangeRequest, Event, Grant
 from lixiao.survey.models import Question
-from tests.console.setup_helpers import auditor, client_for
+from tests.conftest import client_for
+from tests.console.setup_helpers import auditor
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from lixiao.clearance.models import Batch
-from tests.console.setup_helpers import client_for, last_event
+from tests.conftest import client_for
+from tests.console.setup_helpers import last_event
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from lixiao.clearance.models import Category, Event, Form, Record, State, Step
 from lixiao.directory.models import Department
 from lixiao.integrations.models import IntegrationSource
 from tests import factories as f
-from tests.conftest import record
-from tests.console.setup_helpers import client_for, last_event, step_post
+from tests.conftest import client_for, record
+from tests.console.setup_helpers import last_event, step_post
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from lixiao.clearance.models import Record, Step
-from lixiao.console.models import ChangeRequest
+from lixiao.clearance.models import ChangeRequest, Record, Step
 from lixiao.directory.models import Department
-from tests.console.setup_helpers import client_for, last_event, step_post
+from tests.conftest import client_for
+from tests.console.setup_helpers import last_event, step_post
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,8 @@ from lixiao.clearance import scope
 from lixiao.clearance.models import Batch, Grant, Step
 from lixiao.directory.models import Staff, User
 from tests import factories as f
-from tests.console.setup_helpers import client_for, last_event
+from tests.conftest import client_for
+from tests.console.setup_helpers import last_event
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def test_new_staff_number_creates_the_account_with_its_name(uni):
         event.batch == uni.batch and event.client_ip == "10.1.2.3" and event.data["user"] == "D4002"
     )
     # Effective at once: the new handler may change the step now.
-    assert list(scope.handler_steps(user, uni.batch)) == [step(uni, "学生公寓")]
+    assert scope.reach(user, uni.batch.id).steps == [step(uni, "学生公寓")]
 
 
 def test_scope_rules_follow_the_step_owner(uni):
@@ -180,7 +181,7 @@ def test_a_college_lead_delegates_its_step_to_a_counselor_at_once(uni, lead):
     assert (
         event.actor == uni.counselor_cs and event.source == "desk" and event.data["user"] == "T1003"
     )
-    assert list(scope.handler_steps(lead, uni.batch)) == [step(uni, "院系离校")]
+    assert scope.reach(lead, uni.batch.id).steps == [step(uni, "院系离校")]
     client.post(reverse("desk:delegate_revoke", args=[grant.pk]))
     assert not Grant.objects.filter(user=lead).exists()
     assert last_event("desk.grant.revoked").data["user"] == "T1003"

@@ -8,7 +8,7 @@ from django.urls import reverse
 from lixiao.clearance.models import Grant, OwnerType, Step
 from lixiao.directory.models import Department
 from tests import factories as f
-from tests.console.setup_helpers import client_for
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 

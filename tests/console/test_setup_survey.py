@@ -7,7 +7,8 @@ from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
 from lixiao.survey.models import Question, Response
-from tests.console.setup_helpers import client_for, last_event
+from tests.conftest import client_for
+from tests.console.setup_helpers import last_event
 
 pytestmark = pytest.mark.django_db
 

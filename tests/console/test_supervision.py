@@ -12,20 +12,8 @@ from lixiao.clearance.models import Event, Form, Record, Step
 from lixiao.notify.models import Notification
 from tests import factories as f
 from tests.conftest import record
-from tests.console.importing import use_media
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    use_media(settings, tmp_path)
-
-
-@pytest.fixture
-def office_client(client, uni, media):
-    client.force_login(uni.office)
-    return client
 
 
 def _complete(uni, form):

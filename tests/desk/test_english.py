@@ -19,10 +19,10 @@ from lixiao.clearance import departure_code
 from lixiao.clearance.models import Grant, State
 from lixiao.objections import services as objections
 from tests import factories as f
-from tests.conftest import record
+from tests.conftest import client_for, record
 from tests.desk.conftest import desk_url
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -30,23 +30,6 @@ HX = {"HTTP_HX_REQUEST": "true"}
 def _default_language_afterwards():
     yield
     translation.deactivate()  # an English request must not leave English active for other tests
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
-
-
-def client_for(user, language=None) -> Client:
-    client = Client(**({"HTTP_ACCEPT_LANGUAGE": language} if language else {}))
-    client.force_login(user)
-    return client
 
 
 def text(response) -> str:

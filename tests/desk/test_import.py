@@ -13,18 +13,7 @@ from tests import factories as f
 from tests.conftest import record
 from tests.desk.conftest import desk_url
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 
 def xlsx(rows) -> bytes:

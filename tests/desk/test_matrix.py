@@ -11,7 +11,7 @@ from lixiao.tabular import jobs
 from tests import factories as f
 from tests.conftest import record
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 OK = "ok"  # 200, or a redirect that is not to the login page
 
 # name → (method, path under /desk/b/{b}/, data); {rec} is the dorm step on a CS student's form,
@@ -73,17 +73,6 @@ EXPECTED = {
     "granted": {"*": OK, "pass_final": 404},  # dorm: 院系离校 is not theirs
     "office": {"*": OK},
 }
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
 
 
 def persona(uni, name):

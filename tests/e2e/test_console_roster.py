@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from python_calamine import load_workbook
 
-from lixiao.clearance import queries
+from lixiao.clearance import queries, scope
 from lixiao.clearance.models import Form
 from tests import factories as f
 from tests.console.importing import roster_file, roster_row
@@ -80,6 +80,6 @@ def test_office_imports_a_roster_and_a_counselor_finds_the_students(
     screenshot("dashboard")
 
     # The counselor's college grant reaches exactly the 50 CS students, through the desk's scoped query.
-    found = queries.search(uni.counselor_cs, batch, queries.Filters(q="20269"))
+    found = queries.search(scope.reach(uni.counselor_cs, batch.id), queries.Filters(q="20269"))
     assert found.count() == 50 and {form.college_id for form in found} == {uni.cs.id}
     assert Form.objects.filter(batch=batch, counselor=uni.counselor_cs).count() == 50

@@ -128,11 +128,11 @@ def test_a_failing_chunk_is_rolled_back_whole_and_logged(finance, uni, monkeypat
     real = services.apply_many
     calls = []
 
-    def flaky(actor, batch, step, items, group=None):
+    def flaky(actor, batch, step, items, group=None, dry_run=False):
         calls.append(len(items))
         if len(calls) == 1:
             raise RuntimeError("disk full")
-        return real(actor, batch, step, items, group)
+        return real(actor, batch, step, items, group, dry_run=dry_run)
 
     monkeypatch.setattr(services, "apply_many", flaky)
     run = sync.sync_source(finance)

@@ -168,7 +168,7 @@ def test_handler_counts_equal_a_recount_through_the_gate(uni):
     for grant in Grant.objects.filter(batch=uni.batch, step__deadline__isnull=False).select_related(
         "step"
     ):
-        forms = Form.objects.filter(scope.handle_q(grant.user, uni.batch, grant.step))
+        forms = Form.objects.filter(scope.reach(grant.user, uni.batch.id).handle_filter(grant.step))
         n = Record.objects.filter(form__in=forms, step=grant.step, state=State.PENDING).count()
         if n:
             assert f"“{grant.step.title}”：未办理 {n} 人" in bodies[grant.user_id]

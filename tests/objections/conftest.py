@@ -1,3 +1,8 @@
-"""Attachments of these tests go to a throwaway folder (the portal tests' storage fixture)."""
+"""Attachments of these tests go to a throwaway folder."""
 
-from tests.portal.conftest import _media  # noqa: F401  (an autouse fixture, used by name)
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _media(media):
+    """The shared storage fixture (tests/conftest.py), for every test here."""

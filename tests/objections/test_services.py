@@ -3,6 +3,7 @@
 import pytest
 from django.core.files.storage import default_storage
 
+from lixiao.clearance import scope
 from lixiao.clearance import services as clearance
 from lixiao.clearance.models import Event, State
 from lixiao.clearance.rules import Refused
@@ -133,6 +134,8 @@ def test_dismiss_needs_a_reason(uni):
 
 def test_handler_objections_is_scoped(uni):
     submit(uni, title="院系离校", kind="objection")
-    step = record(uni.form, "院系离校").step
-    assert services.handler_objections(uni.counselor_cs, uni.batch, step).count() == 1
-    assert services.handler_objections(uni.counselor_lit, uni.batch, step).count() == 0
+    cs = services.handler_objections(scope.reach(uni.counselor_cs, uni.batch.id))
+    lit = services.handler_objections(scope.reach(uni.counselor_lit, uni.batch.id))
+    assert cs.count() == 1 and lit.count() == 0
+    dorm = services.handler_objections(scope.reach(uni.dorm, uni.batch.id))
+    assert dorm.count() == 0  # another step's handler does not see it

@@ -14,15 +14,8 @@ PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    # Attachments go through the storage API; in tests into a throwaway folder.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
+def _media(media):
+    """Attachments of every portal test go to a throwaway folder."""
 
 
 def complete_form(uni, number="2022000002", name="陈小明") -> Form:

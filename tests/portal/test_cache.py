@@ -17,8 +17,7 @@ from lixiao.integrations.models import IntegrationSource
 from lixiao.integrations.services import rows as source_rows
 from lixiao.integrations.services import sync
 from lixiao.objections import services as objections
-from lixiao.portal import page_cache, survey
-from lixiao.survey.models import Question
+from lixiao.portal import page_cache
 from tests import factories as f
 from tests.conftest import record
 
@@ -114,11 +113,14 @@ def test_an_objection_and_its_reply_show_at_once(uni, warm):
     assert "宿舍钥匙尚未交还" in step_html(me(warm), "学生公寓")
 
 
+def office(uni) -> services.Actor:
+    return services.Actor(user=uni.office, source="admin")
+
+
 def test_step_instructions_changed_in_the_console_show_at_once(uni, warm):
     assert "交还宿舍钥匙" in step_html(me(warm), "学生公寓")
     step = Step.objects.get(category=uni.category, title="学生公寓")
-    step.instructions = "交还钥匙并清空房间"
-    step.save()
+    services.update_step(office(uni), step, {"instructions": "交还钥匙并清空房间"}, step.condition)
     html = step_html(me(warm), "学生公寓")
     assert "交还钥匙并清空房间" in html and "交还宿舍钥匙" not in html
 
@@ -126,18 +128,18 @@ def test_step_instructions_changed_in_the_console_show_at_once(uni, warm):
 def test_a_departments_contact_change_shows_at_once(uni, warm):
     assert "公寓中心" in step_html(me(warm), "学生公寓")
     dorm = Department.objects.get(code="DORM")
-    dorm.contact = "公寓中心 023-0003"
-    dorm.save()
+    services.save_place(office(uni), "departments", dorm, {"contact": "公寓中心 023-0003"})
     assert "公寓中心 023-0003" in step_html(me(warm), "学生公寓")
 
 
 def test_a_new_survey_question_and_the_submission_show_at_once(uni, warm):
-    uni.category.survey_enabled = True
-    uni.category.save()
+    services.set_survey_enabled(office(uni), uni.category, True)
     assert "填写调查问卷" not in me(warm)  # a survey without questions is not offered
-    Question.objects.create(category=uni.category, text="您对离校服务满意吗？", kind="text")
+    question = services.save_question(
+        office(uni), uni.category, None, {"text": "您对离校服务满意吗？", "kind": "text"}
+    )
     assert "填写调查问卷" in me(warm)
-    assert survey.submit(uni.student.user, uni.form, {"1": "满意"})
+    assert services.submit_survey(uni.student.user, uni.form, {str(question.id): "满意"})
     html = me(warm)
     assert "填写调查问卷" not in html and "调查问卷（已于" in html
 
@@ -151,7 +153,11 @@ def test_student_attributes_changed_by_a_roster_import_show_at_once(uni, warm):
         student_type=s.student_type, gender=s.gender, major="软件工程", class_name=s.class_name,
         political_status=s.political_status, dormitory=s.dormitory, phone=s.phone,
     )  # fmt: skip
-    upsert_students([row])
+    upserted = upsert_students([row])
+    # What the roster import does next: the core re-reads the students' attributes.
+    services.student_attributes_changed(
+        services.Actor.system(Source.ROSTER, uni.office), upserted.changed_ids
+    )
     html = me(warm)
     assert "软件工程" in html
     assert uni.lit.name in step_html(html, "院系离校")
@@ -159,8 +165,7 @@ def test_student_attributes_changed_by_a_roster_import_show_at_once(uni, warm):
 
 def test_a_college_renamed_shows_at_once(uni, warm):
     assert uni.cs.name in step_html(me(warm), "院系离校")
-    uni.cs.name = "计算机学院"
-    uni.cs.save()
+    services.save_place(office(uni), "colleges", uni.cs, {"name": "计算机学院"})
     assert "计算机学院" in step_html(me(warm), "院系离校")
 
 

@@ -1,10 +1,14 @@
-"""The one writer (Rule 5): every change of a record — click, bulk, import, API, sync,
-cascade — goes through here: scope, window and rules checked, records, audit events,
-completion and tallies written in one transaction.
+"""The core's services — the one writer (Rule 5) of records AND configuration.
 
-Callers use this package's names (`services.apply_many`, `services.Actor` …); the modules
-behind it are: base (the vocabulary), records (changing records), enrolment (making forms),
-commit (the shared machinery), audit (events besides record changes) and undo.
+Every change — a click, bulk, import, API call, sync, cascade, and every change of a category,
+step, batch, grant, change request, roster assignment, survey question or master-data row —
+goes through here: role and scope checked, one transaction, audit through one helper (`log`),
+cache versions moved, announcements made through clearance.hooks.
+
+Callers use this package's names (`services.apply_many`, `services.create_step` …). Behind it:
+base (the vocabulary), records (changing records; dry runs), enrolment (making forms), commit
+(the writer's machinery), audit, versions (cache versions), undo, and one module per kind of
+configuration: categories, steps, batches, grants, change_requests, roster, survey, masterdata.
 """
 
 from lixiao.clearance.rules import Refused
@@ -14,16 +18,51 @@ from lixiao.clearance.services.base import (
     SYSTEM_SOURCES,
     Actor,
     Closed,
+    Forbidden,
     Item,
     NotFound,
     Outcome,
+    require_office,
 )
-from lixiao.clearance.services.commit import mark_forms_changed
+from lixiao.clearance.services.batches import create_batch, update_batch
+from lixiao.clearance.services.categories import (
+    create_category,
+    delete_category,
+    join_names,
+    set_survey_enabled,
+    update_category,
+)
+from lixiao.clearance.services.change_requests import (
+    decide_change_request,
+    open_categories,
+    submit_change_request,
+)
+from lixiao.clearance.services.change_requests import (
+    removal_blocker as change_request_blocker,
+)
 from lixiao.clearance.services.enrolment import (
     Enrolment,
     add_step_records,
     enrol,
     refresh_completion,
+)
+from lixiao.clearance.services.grants import (
+    copy_default_grants,
+    create_grant,
+    delegate,
+    delegated_by,
+    delete_grant,
+    describe,
+    find_person,
+    is_duplicate,
+    revoke_delegation,
+    scope_errors,
+)
+from lixiao.clearance.services.masterdata import (
+    import_places,
+    import_staff,
+    save_place,
+    save_staff,
 )
 from lixiao.clearance.services.records import (
     apply_many,
@@ -32,7 +71,18 @@ from lixiao.clearance.services.records import (
     revoke_record,
     set_state,
 )
+from lixiao.clearance.services.roster import assign_counselors, student_attributes_changed
+from lixiao.clearance.services.steps import (
+    StepSaved,
+    create_step,
+    delete_step,
+    move_step,
+    update_step,
+)
+from lixiao.clearance.services.steps import removal_blocker as step_blocker
+from lixiao.clearance.services.survey import delete_question, save_question, submit_survey
 from lixiao.clearance.services.undo import UNDOABLE_ACTIONS, UndoRefused, undo_group
+from lixiao.clearance.services.versions import categories_changed, forms_changed, students_changed
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -41,20 +91,60 @@ __all__ = [
     "Actor",
     "Closed",
     "Enrolment",
+    "Forbidden",
     "Item",
     "NotFound",
     "Outcome",
     "Refused",
+    "StepSaved",
     "UndoRefused",
     "add_step_records",
     "apply_many",
+    "assign_counselors",
+    "categories_changed",
+    "change_request_blocker",
+    "copy_default_grants",
+    "create_batch",
+    "create_category",
+    "create_grant",
+    "create_step",
+    "decide_change_request",
+    "delegate",
+    "delegated_by",
+    "delete_category",
+    "delete_grant",
+    "delete_question",
+    "delete_step",
+    "describe",
     "enrol",
+    "find_person",
+    "forms_changed",
+    "import_places",
+    "import_staff",
+    "is_duplicate",
+    "join_names",
     "log",
-    "mark_forms_changed",
+    "move_step",
+    "open_categories",
     "pass_record",
     "reapply_conditions",
     "refresh_completion",
+    "require_office",
+    "revoke_delegation",
     "revoke_record",
+    "save_place",
+    "save_question",
+    "save_staff",
+    "scope_errors",
     "set_state",
+    "set_survey_enabled",
+    "step_blocker",
+    "student_attributes_changed",
+    "students_changed",
+    "submit_change_request",
+    "submit_survey",
     "undo_group",
+    "update_batch",
+    "update_category",
+    "update_step",
 ]

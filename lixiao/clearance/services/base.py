@@ -35,6 +35,10 @@ class Closed(Refused):
     """The batch is outside its service window: handlers cannot change records."""
 
 
+class Forbidden(Exception):
+    """The person's role does not allow this change: shown as 403 (the surface is known)."""
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who changes something, from where. `trusted` callers (sync, survey, roster) decided scope."""
@@ -70,7 +74,13 @@ class Outcome:
     unchanged: list[int] = field(default_factory=list)
     refused: list[tuple[int, str, str]] = field(default_factory=list)  # (form id, code, message)
     reopened: list[int] = field(default_factory=list)  # forms whose final step returned to pending
+    record: object = None  # set_state: the record as the call left it (read in its transaction)
 
 
-# ---------------------------------------------------------------------------------------------
-# entry points
+def require_office(actor: Actor) -> None:
+    """Configuration is the office's: anyone else is refused, whatever surface they came by."""
+    user = actor.user
+    if actor.trusted:
+        return
+    if not (user is not None and user.is_authenticated and user.is_active and user.is_office):
+        raise Forbidden

@@ -2,27 +2,25 @@
 of records, audit events, completion, tallies and notifications."""
 
 from collections import defaultdict
-from collections.abc import Iterable
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lixiao import sqlbulk
-from lixiao.clearance import rules, scope
+from lixiao.clearance import hooks, rules, scope
 from lixiao.clearance.models import (
     Batch,
-    Event,
     Form,
     FormTally,
-    Grant,
     Record,
     Source,
     State,
     Step,
     StepTally,
 )
-from lixiao.clearance.services.base import EVENT_COLUMNS, Actor, Closed, NotFound
-from lixiao.notify import services as notify
+from lixiao.clearance.services import audit
+from lixiao.clearance.services.base import Actor, Closed, NotFound
 
 _TALLY_INDEX = {State.NOT_REQUIRED: 0, State.PENDING: 1, State.PASSED: 2}
 _ACTIONS = {
@@ -58,26 +56,33 @@ def _check_open(actor: Actor, batch: Batch) -> None:
 
 
 def _allowed_forms(actor: Actor, batch: Batch, step: Step, form_ids: list[int]) -> set[int]:
+    """The forms among these on which the actor may change the step (the gate's filter)."""
     if actor.trusted:
-        q = scope.Q(batch=batch)
+        q = Q(batch=batch)
     else:
-        q = scope.handle_q(actor.user, batch, step)
+        reach = scope.reach(actor.user, batch.id)
+        if reach is None:
+            return set()
+        q = reach.handle_filter(step)
     allowed: set[int] = set()
     for part in sqlbulk.chunks(form_ids):
         allowed.update(Form.objects.filter(q, id__in=part).values_list("id", flat=True))
     return allowed
 
 
-def _lock_forms(form_ids: list[int]) -> dict[int, tuple]:
+def _lock_forms(form_ids: list[int], lock: bool = True) -> dict[int, tuple]:
     """Lock the forms (in id order, so writers never deadlock) and read what the writer needs.
 
     The lock serialises every change on one form: a final-step pass and a prerequisite
     revoke cannot interleave (Rule 2 under concurrency). SQLite's IMMEDIATE transactions
-    already serialise writers, and Django leaves FOR UPDATE out there.
+    already serialise writers, and Django leaves FOR UPDATE out there. A dry run reads
+    without locking (it writes nothing).
     """
     forms: dict[int, tuple] = {}
     for part in sqlbulk.chunks(sorted(form_ids)):
-        qs = Form.objects.filter(id__in=part).order_by("id").select_for_update()
+        qs = Form.objects.filter(id__in=part).order_by("id")
+        if lock:
+            qs = qs.select_for_update()
         for fid, college_id, counselor_id, completed_at in qs.values_list(
             "id", "college_id", "counselor_id", "completed_at"
         ):
@@ -128,19 +133,6 @@ def _student_attributes(form_ids: list[int]) -> dict[int, dict]:
                 "dormitory": dorm,
             }
     return attrs
-
-
-def mark_forms_changed(form_ids: Iterable[int]) -> None:
-    """Move the forms' changed_at on, in the caller's transaction: one UPDATE (chunked IN lists).
-
-    The student's page is cached under a key that holds changed_at, so a write that commits
-    this makes every cached copy of the page unreachable at the same moment. The time is taken
-    here, at write time (inside the writer's form locks), not when the operation started: the
-    key only needs a value the form never had before, and a clock read late gives one.
-    """
-    ids = sorted(set(form_ids))
-    if ids:
-        sqlbulk.update_where_in(Form._meta.db_table, {"changed_at": timezone.now()}, ids)
 
 
 def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -> set[int]:
@@ -209,13 +201,14 @@ def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -
         if reason is not None:
             values["reason"] = reason[:255]
         sqlbulk.update_where_in(Record._meta.db_table, values, record_ids)
-    sqlbulk.insert(Event._meta.db_table, EVENT_COLUMNS, events)
+    audit.write_changes(events)
 
     _completed, _reopened, form_deltas = _settle_completion(
         batch, step_infos, forms, states, touched, now
     )
     _add_tallies(step_deltas, form_deltas)
-    notify.steps_changed(batch, step_infos, changes, at=now)  # one in-app notice per student, bulk
+    # One notice per student whose steps changed (notify writes them in bulk, in this transaction).
+    hooks.announce(hooks.StepsChanged(batch, step_infos, changes, at=now))
 
     cascaded = [(fid, c) for fid, c, _item in changes if c.cascade]
     if cascaded:
@@ -269,23 +262,17 @@ def _add_tallies(step_deltas, form_deltas) -> None:
 def _notify_final_handlers(batch, by_id, forms, cascaded, why) -> None:
     """Tell the final step's handlers that passed forms returned to pending (Rule 2)."""
     final_id = cascaded[0][1].step_id
-    # Forms per person, not per grant: a counselor with a college grant and a "my students"
-    # grant reaching the same student hears of that student once.
-    recipients: dict[int, set[int]] = defaultdict(set)
-    day = scope.today()
-    for grant in Grant.objects.filter(batch=batch, step_id=final_id):
-        if not grant.active_on(day):
-            continue  # an expired grant's holder no longer handles the step
-        for form_id, _change in cascaded:
-            college_id, counselor_id, _ = forms[form_id]
-            if scope.grant_reaches(grant, college_id, counselor_id):
-                recipients[grant.user_id].add(form_id)
+    reached = scope.handlers(
+        batch, final_id, ((fid, forms[fid][0], forms[fid][1]) for fid, _change in cascaded)
+    )
     title = f"“{by_id[final_id].title}”退回未办理"
-    for user_id, form_ids in recipients.items():
+    for user_id, form_ids in reached.items():
         count = len(form_ids)
-        notify.send(
-            [user_id],
-            title,
-            f"批次“{batch.name}”中 {count} 名学生：{why}，"
-            f"其“{by_id[final_id].title}”已退回未办理，请在其他必办环节通过后再办理。",
+        hooks.announce(
+            hooks.Notice(
+                [user_id],
+                title,
+                f"批次“{batch.name}”中 {count} 名学生：{why}，"
+                f"其“{by_id[final_id].title}”已退回未办理，请在其他必办环节通过后再办理。",
+            )
         )

@@ -14,13 +14,13 @@ from lixiao import sqlbulk
 from lixiao.clearance import rules
 from lixiao.clearance.models import (
     Batch,
-    Event,
     Form,
     Record,
     State,
     Step,
 )
 from lixiao.clearance.rules import Change
+from lixiao.clearance.services import audit
 from lixiao.clearance.services.base import (
     Actor,
 )
@@ -33,8 +33,8 @@ from lixiao.clearance.services.commit import (
     _settle_completion,
     _step_infos,
     _student_attributes,
-    mark_forms_changed,
 )
+from lixiao.clearance.services.versions import forms_changed
 
 
 @dataclass(frozen=True)
@@ -129,15 +129,7 @@ def enrol(
             form_deltas[(batch.id, college_id)][1] += count if done else 0
         _add_tallies(step_deltas, form_deltas)
         sqlbulk.refresh_statistics()
-        Event.objects.create(
-            at=now,
-            actor_id=actor.user_id,
-            action="roster.enrolled",
-            batch=batch,
-            source=actor.source,
-            client_ip=actor.client_ip,
-            data={"forms": len(entries)},
-        )
+        audit.log(actor, "roster.enrolled", batch=batch, at=now, data={"forms": len(entries)})
     return len(entries)
 
 
@@ -208,16 +200,14 @@ def _add_step_records_in(actor: Actor, batch: Batch, step: Step) -> int:
             now,
             why=f"新增必办环节“{step.title}”",
         )
-        mark_forms_changed(ids)  # every one of these forms shows a new step
-        Event.objects.create(
-            at=now,
-            actor_id=actor.user_id,
-            action="clearance.step.records_added",
+        forms_changed(ids)  # every one of these forms shows a new step
+        audit.log(
+            actor,
+            "clearance.step.records_added",
             batch=batch,
             step=step,
-            source=actor.source,
-            client_ip=actor.client_ip,
             group=group,
+            at=now,
             data={
                 "records": len(ids),
                 "pending": sum(1 for s in initial.values() if s == State.PENDING),
@@ -243,16 +233,14 @@ def refresh_completion(actor: Actor, batch: Batch) -> int:
         completed, reopened, form_deltas = _settle_completion(
             batch, step_infos, forms, states, ids, now
         )
-        mark_forms_changed(completed + reopened)
+        forms_changed(completed + reopened)
         _add_tallies({}, form_deltas)
         if completed or reopened:
-            Event.objects.create(
-                at=now,
-                actor_id=actor.user_id,
-                action="clearance.completion.recomputed",
+            audit.log(
+                actor,
+                "clearance.completion.recomputed",
                 batch=batch,
-                source=actor.source,
-                client_ip=actor.client_ip,
+                at=now,
                 data={"completed": len(completed), "reopened": len(reopened)},
             )
     return len(completed) + len(reopened)

@@ -21,7 +21,7 @@ from lixiao.clearance.models import (
     Step,
 )
 from lixiao.clearance.rules import Change, Refused
-from lixiao.clearance.services.audit import _refusal_event, _summary_event
+from lixiao.clearance.services import audit
 from lixiao.clearance.services.base import (
     Actor,
     Item,
@@ -36,18 +36,26 @@ from lixiao.clearance.services.commit import (
     _lock_forms,
     _step_infos,
     _student_attributes,
-    mark_forms_changed,
 )
+from lixiao.clearance.services.versions import forms_changed
 
 
 def set_state(actor: Actor, record_id: int, to_state: str, note: str = "") -> Outcome:
-    """Pass or revoke one record. Raises NotFound outside scope, Refused when the rules say no."""
+    """Pass or revoke one record. Raises NotFound outside scope, Refused when the rules say no.
+
+    The outcome's `record` is the record as this call left it, read in its own transaction:
+    what the caller shows is what this change produced, never a later writer's state.
+    """
     record = Record.objects.select_related("form__batch", "step").filter(pk=record_id).first()
     if record is None:
         raise NotFound
-    outcome = apply_many(
-        actor, record.form.batch, record.step, [Item(record.form_id, to_state, note)]
-    )
+    with transaction.atomic():
+        outcome = apply_many(
+            actor, record.form.batch, record.step, [Item(record.form_id, to_state, note)]
+        )
+        if not outcome.refused:
+            outcome.record = Record.objects.select_related("step").get(pk=record_id)
+    # Raised after the transaction: the refusal's own audit event is kept.
     if outcome.refused:
         _, code, message = outcome.refused[0]
         if code == "scope":
@@ -71,12 +79,17 @@ def apply_many(
     items: Sequence[Item],
     group: uuid.UUID | None = None,
     at: datetime | None = None,
+    dry_run: bool = False,
 ) -> Outcome:
     """Apply many pass/revoke decisions on one step, all or nothing for what is allowed.
 
     Refused items (outside scope, the gate, not applicable, duplicates) are reported, not applied;
     everything else commits in one transaction with one audit group. `at` stamps a replayed
     history (the demo's two weeks of work); real work always takes the current time.
+
+    dry_run: the same checks and plan on the current states, returning exactly what would
+    change (changed, unchanged, refused, reopened) and writing nothing — no lock, no event.
+    Previews (desk import, sync --dry-run) use it instead of a copy of these rules.
     """
     outcome = Outcome(group=group or uuid.uuid4())
     if step.category_id != batch.category_id:
@@ -94,43 +107,11 @@ def apply_many(
             else:
                 wanted[item.form_id] = item
         allowed = _allowed_forms(actor, batch, step, list(wanted))
-        forms = _lock_forms(sorted(allowed))
+        forms = _lock_forms(sorted(allowed), lock=not dry_run)
         states = _load_states(list(forms))
-        changes: list[tuple[int, Change, Item | None]] = []
-        new_reasons: dict[str, list[int]] = defaultdict(list)  # reason → record ids
-        reason_forms: set[int] = set()
-        for form_id, item in wanted.items():
-            if form_id not in forms:
-                outcome.refused.append((form_id, "scope", _("该学生不在您的办理范围内")))
-                continue
-            form_states = {sid: st for sid, (_rid, st, _src) in states[form_id].items()}
-            _rid, current, current_source = states[form_id][step.id]
-            if (
-                actor.source == Source.SYNC
-                and step.precedence == Precedence.MANUAL_WINS
-                and current == State.PASSED
-                and current_source not in ("", Source.SYNC)
-            ):
-                outcome.unchanged.append(form_id)  # a manual pass is never reverted by sync
-                continue
-            try:
-                planned = rules.plan_change(step_infos, form_states, step.id, item.to_state)
-            except Refused as refusal:
-                outcome.refused.append((form_id, refusal.code, str(refusal)))
-                continue
-            if not planned:
-                outcome.unchanged.append(form_id)
-                if item.reason is not None:
-                    # A source's words can change while the state stays (欠费 1,200 → 800 元):
-                    # the student must see the current reason, not the first one or none.
-                    new_reasons[item.reason[:255]].append(_rid)
-                    reason_forms.add(form_id)
-                continue
-            outcome.changed.append(form_id)
-            for change in planned:
-                changes.append((form_id, change, None if change.cascade else item))
-                if change.cascade:
-                    outcome.reopened.append(form_id)
+        changes, new_reasons = _plan(actor, step, step_infos, wanted, forms, states, outcome)
+        if dry_run:
+            return outcome
         touched = _commit(
             actor,
             batch,
@@ -142,14 +123,57 @@ def apply_many(
             now,
             why=f"前置环节“{step.title}”已撤销",
         )
-        for reason, record_ids in new_reasons.items():
-            sqlbulk.update_where_in(Record._meta.db_table, {"reason": reason}, record_ids)
-        mark_forms_changed(touched | reason_forms)
+        reason_forms: set[int] = set()
+        for reason, pairs in new_reasons.items():
+            sqlbulk.update_where_in(
+                Record._meta.db_table, {"reason": reason}, [rid for _fid, rid in pairs]
+            )
+            reason_forms.update(fid for fid, _rid in pairs)
+        forms_changed(touched | reason_forms)
         if len(items) > 1:
-            _summary_event(actor, batch, step, outcome, now)
+            audit.summary(actor, batch, step, outcome, now)
     if outcome.refused and len(items) == 1 and actor.user is not None:
-        _refusal_event(actor, batch, step, outcome, now)
+        audit.refusal(actor, batch, step, outcome, now)
     return outcome
+
+
+def _plan(actor, step, step_infos, wanted, forms, states, outcome):
+    """What each wanted item would do, by the rules, on the states read: fills `outcome` and
+    returns (changes to commit, {new reason: [(form id, record id)]})."""
+    changes: list[tuple[int, Change, Item | None]] = []
+    new_reasons: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for form_id, item in wanted.items():
+        if form_id not in forms:
+            outcome.refused.append((form_id, "scope", _("该学生不在您的办理范围内")))
+            continue
+        form_states = {sid: st for sid, (_rid, st, _src) in states[form_id].items()}
+        record_id, current, current_source = states[form_id][step.id]
+        if (
+            actor.source == Source.SYNC
+            and step.precedence == Precedence.MANUAL_WINS
+            and current == State.PASSED
+            and current_source not in ("", Source.SYNC)
+        ):
+            outcome.unchanged.append(form_id)  # a manual pass is never reverted by sync
+            continue
+        try:
+            planned = rules.plan_change(step_infos, form_states, step.id, item.to_state)
+        except Refused as refusal:
+            outcome.refused.append((form_id, refusal.code, str(refusal)))
+            continue
+        if not planned:
+            outcome.unchanged.append(form_id)
+            if item.reason is not None:
+                # A source's words can change while the state stays (欠费 1,200 → 800 元):
+                # the student must see the current reason, not the first one or none.
+                new_reasons[item.reason[:255]].append((form_id, record_id))
+            continue
+        outcome.changed.append(form_id)
+        for change in planned:
+            changes.append((form_id, change, None if change.cascade else item))
+            if change.cascade:
+                outcome.reopened.append(form_id)
+    return changes, new_reasons
 
 
 def reapply_conditions(actor: Actor, batch: Batch, form_ids: Iterable[int] | None = None) -> int:
@@ -176,7 +200,7 @@ def reapply_conditions(actor: Actor, batch: Batch, form_ids: Iterable[int] | Non
             form_states = {sid: st for sid, (_rid, st, _src) in states[form_id].items()}
             for change in rules.plan_reapply(step_infos, form_states, applicable):
                 changes.append((form_id, change, None))
-        mark_forms_changed(
+        forms_changed(
             _commit(
                 actor,
                 batch,

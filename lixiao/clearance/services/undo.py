@@ -14,6 +14,7 @@ from lixiao.clearance.models import (
     Step,
 )
 from lixiao.clearance.rules import Refused
+from lixiao.clearance.services import audit
 from lixiao.clearance.services.base import (
     Actor,
     Item,
@@ -104,14 +105,12 @@ def undo_group(actor: Actor, group: uuid.UUID) -> Outcome:
                 )
             undo.changed += outcome.changed
             undo.unchanged += outcome.unchanged
-        Event.objects.create(
-            actor_id=admin.user_id,
-            action="clearance.group.undone",
-            source=Source.ADMIN,
-            client_ip=admin.client_ip,
+        audit.log(
+            admin,
+            "clearance.group.undone",
+            batch=events[0].batch_id,
             group=undo.group,
-            note=note[:255],
-            batch_id=events[0].batch_id,
+            note=note,
             data={"group": str(group), "records": len(original)},
         )
     return undo

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from lixiao.clearance.models import Source, Step
-from lixiao.console.forms import BootstrapMixin, DateInput
+from lixiao.ui import BootstrapMixin, DateInput
 
 ACTIONS = [
     ("", _("全部")),

@@ -7,7 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from lixiao.clearance.models import Batch
-from lixiao.console.forms import BootstrapMixin, DateTimeInput
+from lixiao.ui import BootstrapMixin, DateTimeInput
 
 _YEAR = re.compile(r"^(\d{4})-(\d{4})$")
 

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from lixiao.clearance.models import Category
-from lixiao.console.forms import BootstrapMixin, DateInput
+from lixiao.ui import BootstrapMixin, DateInput
 
 
 class CategoryForm(BootstrapMixin, forms.ModelForm):

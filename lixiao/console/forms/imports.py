@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from lixiao.console.forms import BootstrapMixin
+from lixiao.ui import BootstrapMixin
 
 
 class UploadForm(BootstrapMixin, forms.Form):

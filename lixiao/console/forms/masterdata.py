@@ -4,9 +4,9 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from lixiao.console.forms import BootstrapMixin
 from lixiao.directory import idnumbers
 from lixiao.directory.models import College, Department, Staff, User
+from lixiao.ui import BootstrapMixin
 
 
 class CollegeForm(BootstrapMixin, forms.ModelForm):

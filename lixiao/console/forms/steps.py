@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from lixiao.clearance import rules
 from lixiao.clearance.models import OwnerType, Step
-from lixiao.console.forms import BootstrapMixin, DateInput, split_values
+from lixiao.console.forms import split_values
+from lixiao.ui import BootstrapMixin, DateInput
 
 
 class StepForm(BootstrapMixin, forms.ModelForm):

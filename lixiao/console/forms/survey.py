@@ -4,8 +4,9 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from lixiao.console.forms import BootstrapMixin, split_values
+from lixiao.console.forms import split_values
 from lixiao.survey.models import Question
+from lixiao.ui import BootstrapMixin
 
 
 class ServiceForm(BootstrapMixin, forms.Form):
@@ -38,9 +39,5 @@ class QuestionForm(BootstrapMixin, forms.ModelForm):
         options = [v for v in split_values(data.get("choices_text", "")) if v]
         if data.get("kind") in (Question.Kind.SINGLE, Question.Kind.MULTIPLE) and len(options) < 2:
             self.add_error("choices_text", gettext("单选题和多选题至少需要两个选项。"))
-        data["options"] = options if data.get("kind") != Question.Kind.TEXT else []
+        data["choices"] = options if data.get("kind") != Question.Kind.TEXT else []
         return data
-
-    def save(self, commit=True):
-        self.instance.choices = self.cleaned_data["options"]
-        return super().save(commit)

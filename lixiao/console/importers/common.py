@@ -1,22 +1,17 @@
 """Helpers shared by the office's importers: cell parsers, places by code or name, staff accounts."""
 
-from dataclasses import dataclass
-
-from django.contrib.auth.hashers import make_password
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from lixiao import sqlbulk
 from lixiao.directory import idnumbers
-from lixiao.directory.choices import forget_colleges
 from lixiao.directory.models import (
     POLITICAL_STATUSES,
-    College,
     Staff,
     StudentType,
     User,
 )
+from lixiao.directory.services import StaffEntry, create_colleges, create_staff  # noqa: F401
 from lixiao.tabular.models import ImportJob
 from lixiao.tabular.schema import RowError
 
@@ -80,80 +75,6 @@ class PlaceIndex:
 
     def find(self, value: str):
         return self.by_key.get((value or "").strip())
-
-
-def _next_codes(model, prefix: str, count: int) -> list[str]:
-    """Free codes like X001, X002 for places created from a name only."""
-    taken = set(model.objects.filter(code__startswith=prefix).values_list("code", flat=True))
-    codes, n = [], 1
-    while len(codes) < count:
-        code = f"{prefix}{n:03d}"
-        if code not in taken:
-            codes.append(code)
-        n += 1
-    return codes
-
-
-def create_colleges(names: list[str]) -> dict[str, College]:
-    codes = _next_codes(College, "X", len(names))
-    College.objects.bulk_create(
-        [College(code=c, name=n) for c, n in zip(codes, names, strict=True)]
-    )
-    forget_colleges()  # bulk_create sends no post_save
-    return {c.name: c for c in College.objects.filter(code__in=codes)}
-
-
-@dataclass(frozen=True)
-class StaffEntry:
-    staff_number: str
-    name: str
-    college_id: int | None = None
-    department_id: int | None = None
-    phone: str = ""
-    id_number: str = ""
-
-
-def create_staff(entries: list[StaffEntry]) -> dict[str, int]:
-    """New staff accounts: the initial-password rule when an ID number is known, else no usable password.
-
-    Returns 职工号 → user id. A person without an ID number cannot log in until the office
-    resets the password (the page says so).
-    """
-    now = timezone.now()
-    unusable = make_password(None)
-    User.objects.bulk_create(
-        [
-            User(
-                username=e.staff_number,
-                name=e.name,
-                password=unusable,
-                uses_initial_password=True,
-                initial_password_since=now,
-                date_joined=now,
-            )
-            for e in entries
-        ]
-    )
-    ids = dict(
-        User.objects.filter(username__in=[e.staff_number for e in entries]).values_list(
-            "username", "id"
-        )
-    )
-    staff = []
-    for e in entries:
-        s = Staff(
-            user_id=ids[e.staff_number],
-            staff_number=e.staff_number,
-            name=e.name,
-            college_id=e.college_id,
-            department_id=e.department_id,
-            phone=e.phone,
-        )
-        if e.id_number:
-            s.set_id_number(e.id_number)
-        staff.append(s)
-    Staff.objects.bulk_create(staff)
-    return ids
 
 
 def staff_by_number(numbers) -> dict[str, tuple[int, int]]:

@@ -3,25 +3,21 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from lixiao.clearance.models import Event, Source
+from lixiao.clearance import services
+from lixiao.clearance.models import Source
 from lixiao.console.importers.common import (
     EXAMPLE_ID,
     PlaceIndex,
-    StaffEntry,
-    create_staff,
     good_rows,
     parse_id_number,
     staff_by_number,
     usernames_taken,
 )
-from lixiao.directory.choices import forget_colleges
 from lixiao.directory.models import (
     College,
     Department,
-    Staff,
-    User,
 )
-from lixiao.portal import invalidation
+from lixiao.directory.services import StaffEntry
 from lixiao.tabular import jobs
 from lixiao.tabular.models import ImportJob
 from lixiao.tabular.reader import TableError
@@ -81,41 +77,20 @@ class PlaceImporter(jobs.Importer):
             raise TableError(
                 _("文件中仍有 %(n)s 处错误，未导入。请修改后重新上传。") % {"n": len(plan.errors)}
             )
-        known = {p.code: p for p in self.model.objects.all()}
-        fields = ("name", *self.extra)
-        # Names are unique: park renamed rows on a temporary name first so swaps do not collide.
-        changed = [known[v["code"]] for v in plan.rows if v["code"] in known]
-        for obj in changed:
-            obj.name = f"~{obj.code}"
-        self.model.objects.bulk_update(changed, ["name"]) if changed else None
-        by_code = {v["code"]: v for v in plan.rows}
-        for obj in changed:
-            for f in fields:
-                setattr(obj, f, by_code[obj.code][f])
-        if changed:
-            self.model.objects.bulk_update(changed, list(fields))
-        new = [
-            self.model(code=v["code"], **{f: v[f] for f in fields})
-            for v in plan.rows
-            if v["code"] not in known
-        ]
-        self.model.objects.bulk_create(new)
-        if changed:  # bulk_update sends no signal; students' pages show these names
-            invalidation.categories_changed()
-        if self.model is College and (new or changed):
-            forget_colleges()  # the desk's filter lists them (bulk writes send no post_save)
-        _audit_master(self.job, self.kind, len(new), len(changed))
-        return {"created": len(new), "updated": len(changed)}
+        return services.import_places(
+            _actor(self.job),
+            self.model,
+            self.kind,
+            plan.rows,
+            ("name", *self.extra),
+            self.job.group,
+            f"导入：{self.job.filename}",
+        )
 
 
-def _audit_master(job: ImportJob, kind: str, created: int, updated: int) -> None:
-    Event.objects.create(
-        actor=job.created_by,
-        action=f"{kind}.imported",
-        source=Source.IMPORT,
-        group=job.group,
-        note=f"导入：{job.filename}"[:255],
-        data={"created": created, "updated": updated},
+def _actor(job: ImportJob) -> services.Actor:
+    return services.Actor(
+        user=job.created_by, source=Source.IMPORT, client_ip=job.context.get("client_ip")
     )
 
 
@@ -238,41 +213,6 @@ class StaffImporter(jobs.Importer):
             raise TableError(
                 _("文件中仍有 %(n)s 处错误，未导入。请修改后重新上传。") % {"n": len(plan.errors)}
             )
-        existing = {
-            s.staff_number: s
-            for s in Staff.objects.filter(staff_number__in=[r.staff_number for r in plan.rows])
-        }
-        new = [r for r in plan.rows if r.staff_number not in existing]
-        create_staff(new)
-        updated = []
-        for r in plan.rows:
-            s = existing.get(r.staff_number)
-            if s is None:
-                continue
-            s.name, s.college_id, s.department_id, s.phone = (
-                r.name,
-                r.college_id,
-                r.department_id,
-                r.phone,
-            )
-            if r.id_number:
-                s.set_id_number(r.id_number)
-            updated.append(s)
-        if updated:
-            Staff.objects.bulk_update(
-                updated,
-                [
-                    "name",
-                    "college",
-                    "department",
-                    "phone",
-                    "id_number_enc",
-                    "id_number_hash",
-                    "id_number_masked",
-                ],
-            )
-            User.objects.bulk_update([User(id=s.user_id, name=s.name) for s in updated], ["name"])
-        if updated:  # bulk_update sends no signal; a step's history shows the handler's unit
-            invalidation.categories_changed()
-        _audit_master(self.job, self.kind, len(new), len(updated))
-        return {"created": len(new), "updated": len(updated)}
+        return services.import_staff(
+            _actor(self.job), self.kind, plan.rows, self.job.group, f"导入：{self.job.filename}"
+        )

@@ -4,20 +4,16 @@ import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from lixiao import sqlbulk
 from lixiao.clearance import services
-from lixiao.clearance.models import Batch, Event, Form, Source
+from lixiao.clearance.models import Batch, Form, Source
 from lixiao.console.importers.common import (
     EXAMPLE_ID,
     MAX_WARNINGS,
     PlaceIndex,
-    StaffEntry,
-    create_colleges,
-    create_staff,
     parse_gender,
     parse_id_number,
     parse_political_status,
@@ -31,7 +27,14 @@ from lixiao.directory.models import (
     College,
     Student,
 )
-from lixiao.directory.services import STUDENT_FIELDS, StudentRow, upsert_students
+from lixiao.directory.services import (
+    STUDENT_FIELDS,
+    StaffEntry,
+    StudentRow,
+    create_colleges,
+    create_staff,
+    upsert_students,
+)
 from lixiao.tabular import jobs
 from lixiao.tabular.reader import TableError
 from lixiao.tabular.schema import Column, RowError
@@ -331,7 +334,9 @@ class RosterImporter(jobs.Importer):
             )
         batch = Batch.objects.select_related("category").get(pk=self.context["batch"])
         user = self.job.created_by
-        actor = services.Actor(user=user, source=Source.ROSTER, trusted=True)
+        actor = services.Actor(
+            user=user, source=Source.ROSTER, client_ip=self.context.get("client_ip"), trusted=True
+        )
         rows: list[RosterRow] = plan.rows
         made = create_colleges(plan.counts["new_colleges"]) if plan.counts["new_colleges"] else {}
         students = []
@@ -372,11 +377,9 @@ class RosterImporter(jobs.Importer):
             )
         if entries:
             services.enrol(actor, batch, entries)
-        for counselor, student_ids in moved.items():
-            # The counselor is a copied column that "my students" grants read, not a record state.
-            for part in sqlbulk.chunks(student_ids):
-                Form.objects.filter(batch=batch, student_id__in=part).update(counselor_id=counselor)
-        reapplied = _reapply(actor, upserted.changed_ids)
+        # Who reaches a student under a "my students" grant: each move is audited per form.
+        reassigned = services.assign_counselors(actor, batch, moved, group=self.job.group)
+        reapplied = services.student_attributes_changed(actor, upserted.changed_ids)
         result = {
             "created_students": upserted.created,
             "updated_students": upserted.updated,
@@ -384,14 +387,14 @@ class RosterImporter(jobs.Importer):
             "colleges_created": len(made),
             "counselors_created": len(plan.counts["new_counselors"]),
             "records_reapplied": reapplied,
+            "counselors_reassigned": reassigned,
         }
-        Event.objects.create(
-            actor=user,
-            action="roster.imported",
+        services.log(
+            actor,
+            "roster.imported",
             batch=batch,
-            source=Source.ROSTER,
             group=self.job.group,
-            note=f"名单导入：{self.job.filename}"[:255],
+            note=f"名单导入：{self.job.filename}",
             data=result,
         )
         return result
@@ -401,19 +404,3 @@ def _differs(current: dict, row: StudentRow) -> bool:
     if any(current[f] != getattr(row, f) for f in STUDENT_FIELDS):
         return True
     return bool(row.id_number) and idnumbers.lookup_hash(row.id_number) != current["id_number_hash"]
-
-
-def _reapply(actor, student_ids: list[int]) -> int:
-    """Re-evaluate applicability (Rule 1) on the open forms of students whose attributes changed."""
-    if not student_ids:
-        return 0
-    by_batch: dict[int, list[int]] = defaultdict(list)
-    for part in sqlbulk.chunks(student_ids):
-        for batch_id, form_id in Form.objects.filter(
-            student_id__in=part, batch__closes_at__gt=timezone.now()
-        ).values_list("batch_id", "id"):
-            by_batch[batch_id].append(form_id)
-    changed = 0
-    for batch in Batch.objects.filter(id__in=list(by_batch)).select_related("category"):
-        changed += services.reapply_conditions(actor, batch, by_batch[batch.id])
-    return changed

@@ -17,7 +17,6 @@ from lixiao.clearance import services
 from lixiao.clearance.models import Event, Source, State
 from lixiao.console.access import actor, can_change, office_view
 from lixiao.console.forms.audit import AuditFilterForm
-from lixiao.console.views.categories import join_names
 from lixiao.console.views.roster import xlsx_response
 from lixiao.tabular.writer import export
 
@@ -146,13 +145,13 @@ def audit_undo(request):
         if len(refusal.students) > 50:
             message = _("不能撤销：%(reason)s：%(students)s 等 %(n)s 人") % {
                 "reason": refusal,
-                "students": join_names(refusal.students[:50]),
+                "students": services.join_names(refusal.students[:50]),
                 "n": len(refusal.students),
             }
         elif refusal.students:
             message = _("不能撤销：%(reason)s：%(students)s") % {
                 "reason": refusal,
-                "students": join_names(refusal.students),
+                "students": services.join_names(refusal.students),
             }
         else:
             message = _("不能撤销：%(reason)s") % {"reason": refusal}

@@ -1,18 +1,17 @@
 """Batches (离校批次): list, guided create (basic data → roster → grants → done), edit, batch page."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from lixiao.clearance import queries
+from lixiao.clearance import queries, services
 from lixiao.clearance.models import Batch, Grant, Step, StepTally
-from lixiao.console.access import audit, office_view
+from lixiao.console.access import actor, office_view
 from lixiao.console.forms.batches import BatchForm
-from lixiao.console.views.categories import changes, setup_context
-from lixiao.console.views.grants import BATCH_SETUP, copy_default_grants
+from lixiao.console.views.categories import setup_context
+from lixiao.console.views.grants import BATCH_SETUP
 
 
 @office_view
@@ -29,27 +28,11 @@ def batch_list(request):
     return render(request, "console/batches/list.html", {"batches": batches})
 
 
-def _data(batch: Batch) -> dict:
-    return {
-        "batch": batch.id,
-        "name": batch.name,
-        "academic_year": batch.academic_year,
-        "student_type": batch.student_type,
-        "category": batch.category_id,
-        "opens_at": batch.opens_at.isoformat(),
-        "closes_at": batch.closes_at.isoformat(),
-        "enabled": batch.enabled,
-    }
-
-
 @office_view
 def batch_create(request):
     form = BatchForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            batch = form.save()
-            audit(request, "console.batch.created", batch=batch, data=_data(batch))
-            copied = copy_default_grants(request, batch)
+        batch, copied = services.create_batch(actor(request), form.cleaned_data)
         messages.success(
             request,
             _("已创建离校批次“%(name)s”，并复制了类别的 %(copied)s 条默认授权。下一步：导入名单。")
@@ -68,14 +51,11 @@ def batch_edit(request, pk: int):
     batch = get_object_or_404(Batch, pk=pk)
     form = BatchForm(request.POST or None, instance=batch)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            audit(
-                request,
-                "console.batch.updated",
-                batch=batch,
-                data={"batch": batch.id, "changes": changes(form)},
-            )
+        try:
+            services.update_batch(actor(request), batch, form.cleaned_data)
+        except services.Refused as refusal:
+            form.add_error(None, str(refusal))
+            return render(request, "console/batches/form.html", {"form": form, "batch": batch})
         messages.success(request, _("已保存“%(name)s”。") % {"name": batch.name})
         return redirect("console:batch", batch.pk)
     return render(request, "console/batches/form.html", {"form": form, "batch": batch})

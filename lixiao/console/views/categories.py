@@ -1,16 +1,15 @@
 """Categories (离校类别): list, create (the start of the guided set-up), edit, delete."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from lixiao.clearance import services
-from lixiao.clearance.models import Batch, Category
-from lixiao.console.access import actor, audit, office_view
+from lixiao.clearance.models import Category
+from lixiao.console.access import actor, office_view
 from lixiao.console.forms.categories import CategoryForm
 
 # The manual's guided path: name and rule → steps → grants → service settings → done.
@@ -40,19 +39,6 @@ def setup_context(
     }
 
 
-def join_names(names) -> str:
-    """Names listed in a sentence: 、 in Chinese, a comma in English."""
-    return pgettext("list separator", "、").join(names)
-
-
-def changes(form) -> dict:
-    """{field: [before, after]} for an audit event, from a bound ModelForm's initial data."""
-    return {
-        name: [str(form.initial.get(name, "")), str(form.cleaned_data.get(name, ""))]
-        for name in form.changed_data
-    }
-
-
 @office_view
 def category_list(request):
     categories = Category.objects.annotate(
@@ -65,17 +51,7 @@ def category_list(request):
 def category_create(request):
     form = CategoryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            category = form.save()
-            audit(
-                request,
-                "console.category.created",
-                data={
-                    "category": category.id,
-                    "name": category.name,
-                    "completion_rule": category.completion_rule,
-                },
-            )
+        category = services.create_category(actor(request), form.cleaned_data)
         messages.success(
             request,
             _("已创建离校类别“%(name)s”，下一步：添加环节。") % {"name": category.name},
@@ -93,17 +69,7 @@ def category_edit(request, pk: int):
     category = get_object_or_404(Category, pk=pk)
     form = CategoryForm(request.POST or None, instance=category)
     if request.method == "POST" and form.is_valid():
-        rule_changed = "completion_rule" in form.changed_data
-        with transaction.atomic():
-            form.save()
-            audit(
-                request,
-                "console.category.updated",
-                data={"category": category.id, "changes": changes(form)},
-            )
-            if rule_changed:
-                for batch in Batch.objects.filter(category=category).select_related("category"):
-                    services.refresh_completion(actor(request), batch)
+        services.update_category(actor(request), category, form.cleaned_data)
         messages.success(request, _("已保存“%(name)s”。") % {"name": category.name})
         return redirect("console:category", category.pk)
     return render(request, "console/categories/form.html", {"form": form, "category": category})
@@ -113,24 +79,11 @@ def category_edit(request, pk: int):
 def category_delete(request, pk: int):
     category = get_object_or_404(Category, pk=pk)
     if request.method == "POST":
-        batches = list(Batch.objects.filter(category=category).values_list("name", flat=True))
-        if batches:
-            messages.error(
-                request,
-                _(
-                    "“%(name)s”正被离校批次使用（%(batches)s），不能删除；"
-                    "请先删除或改用其他类别的批次。"
-                )
-                % {"name": category.name, "batches": join_names(batches)},
-            )
+        try:
+            services.delete_category(actor(request), category)
+        except services.Refused as refusal:
+            messages.error(request, str(refusal))
             return redirect("console:category", category.pk)
-        with transaction.atomic():
-            audit(
-                request,
-                "console.category.deleted",
-                data={"category": category.id, "name": category.name},
-            )
-            category.delete()
         messages.success(request, _("已删除离校类别“%(name)s”。") % {"name": category.name})
         return redirect("console:category_list")
     return render(request, "console/categories/delete.html", {"category": category})

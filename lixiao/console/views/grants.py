@@ -1,15 +1,15 @@
 """Grants (人员授权): a category's defaults, a batch's own (copied from them), who can do what."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from lixiao.clearance import services
 from lixiao.clearance.models import Batch, Category, Grant, Step
-from lixiao.console.access import audit, office_view
+from lixiao.console.access import actor, office_view
 from lixiao.console.forms.grants import GrantForm
 from lixiao.console.views.categories import setup_context
 
@@ -19,53 +19,6 @@ BATCH_SETUP = [
     ("grants", pgettext_lazy("plural", "人员授权")),
     ("done", gettext_lazy("完成")),
 ]
-
-
-def describe(grant: Grant) -> dict:
-    return {
-        "grant": grant.id,
-        "step": grant.step_id,
-        "user": grant.user.username,
-        "scope": grant.scope,
-        "college": grant.college_id,
-        "starts_on": str(grant.starts_on or ""),
-        "ends_on": str(grant.ends_on or ""),
-        "is_lead": grant.is_lead,
-        "batch": grant.batch_id,
-    }
-
-
-def copy_default_grants(request, batch: Batch) -> int:
-    """Copy the category's default grants (batch NULL) into the batch, skipping those it already has."""
-    have = {
-        (g.step_id, g.user_id, g.scope, g.college_id) for g in Grant.objects.filter(batch=batch)
-    }
-    copies = [
-        Grant(
-            batch=batch,
-            step_id=g.step_id,
-            user_id=g.user_id,
-            scope=g.scope,
-            college_id=g.college_id,
-            starts_on=g.starts_on,
-            ends_on=g.ends_on,
-            is_lead=g.is_lead,
-            created_by=request.user,
-        )
-        for g in Grant.objects.filter(
-            step__category_id=batch.category_id, batch__isnull=True
-        ).order_by("id")
-        if (g.step_id, g.user_id, g.scope, g.college_id) not in have
-    ]
-    Grant.objects.bulk_create(copies)
-    if copies:
-        audit(
-            request,
-            "console.grant.copied",
-            batch=batch,
-            data={"batch": batch.id, "grants": len(copies)},
-        )
-    return len(copies)
 
 
 def _grants(category: Category, batch: Batch | None):
@@ -96,15 +49,7 @@ def _page(request, category: Category, batch: Batch | None):
         else reverse("console:category_grants", args=[category.pk])
     )
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            grant, created = form.save(created_by=request.user)
-            if created:
-                audit(
-                    request,
-                    "console.staff.created",
-                    data={"user": grant.user.username, "name": grant.user.name},
-                )
-            audit(request, "console.grant.created", batch=batch, data=describe(grant))
+        grant, created = form.save(actor(request))
         values = {"user": grant.user, "step": grant.step.title}
         if created:
             message = _("已授权 %(user)s 办理“%(step)s”（已按职工号新建教职工账号）。") % values
@@ -146,8 +91,7 @@ def batch_grants(request, pk: int):
 def batch_grants_copy(request, pk: int):
     batch = get_object_or_404(Batch.objects.select_related("category"), pk=pk)
     if request.method == "POST":
-        with transaction.atomic():
-            n = copy_default_grants(request, batch)
+        n = services.copy_default_grants(actor(request), batch)
         messages.success(
             request,
             _("已从类别默认授权复制 %(n)s 条。") % {"n": n}
@@ -166,9 +110,7 @@ def grant_delete(request, pk: int):
         else reverse("console:category_grants", args=[grant.step.category_id])
     )
     if request.method == "POST":
-        with transaction.atomic():
-            audit(request, "console.grant.deleted", batch=grant.batch, data=describe(grant))
-            grant.delete()
+        services.delete_grant(actor(request), grant)
         messages.success(
             request,
             _("已取消 %(user)s 对“%(step)s”的授权。")

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lixiao.accounts.network import client_ip
 from lixiao.accounts.roles import role_required
 from lixiao.clearance.models import Batch
 from lixiao.console import importers
@@ -50,6 +51,10 @@ def start_preview(request, kind: str, context: dict) -> ImportJob | None:
         return None
     upload = form.cleaned_data["file"]
     try:
+        context = {
+            **context,
+            "client_ip": client_ip(request),
+        }  # the audit names the uploader's address
         return jobs.preview(kind, request.user, upload.name, upload.read(), context)
     except TableError as exc:
         messages.error(request, str(exc))

@@ -8,14 +8,15 @@ from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from lixiao.clearance import queries, services
-from lixiao.clearance.models import Batch, Form, Grant, Record, Scope, State, Step, StepTally
+from lixiao.clearance import queries, scope, services
+from lixiao.clearance.models import Batch, Form, OwnerType, Record, State, Step, StepTally
 from lixiao.console.access import actor
 from lixiao.console.views.roster import office_only, xlsx_response
 from lixiao.directory.models import College
@@ -27,8 +28,9 @@ LONGEST = 20
 
 def dashboard(batch: Batch, user) -> dict:
     """Everything the page and the export show, in a fixed number of queries."""
-    steps = sorted(queries.steps_of(batch), key=lambda s: (s.order, s.id))
-    stats = queries.step_statistics(user, batch, steps)
+    reach = scope.reach(user, batch.id)  # the office's: every step of the batch, in order
+    steps = reach.steps
+    stats = queries.step_statistics(reach)
     colleges = queries.college_statistics(batch)
     pending = defaultdict(dict)  # college id → step id → pending
     for college_id, step_id, n in StepTally.objects.filter(batch=batch).values_list(
@@ -168,11 +170,6 @@ def supervision_export(request, batch_id: int):
     return xlsx_response(export(summary, rows, sheet="跟进及督办"), f"{batch.name}-跟进及督办.xlsx")
 
 
-def _grant_users(grants) -> set[int]:
-    day = timezone.localdate()
-    return {g.user_id for g in grants if g.active_on(day)}
-
-
 @office_only
 @require_POST
 def supervision_remind(request, batch_id: int):
@@ -184,33 +181,39 @@ def supervision_remind(request, batch_id: int):
         kind = ""
     if kind == "step":
         step = get_object_or_404(Step, category_id=batch.category_id, pk=raw_id)
-        handlers = _grant_users(Grant.objects.filter(batch=batch, step=step))
-        students = set(
+        pending = list(
             Record.objects.filter(form__batch=batch, step=step, state=State.PENDING).values_list(
-                "form__student__user_id", flat=True
+                "form_id", "form__college_id", "form__counselor_id", "form__student__user_id"
             )
         )
+        # The gate says who handles the step on the students still pending there.
+        handlers = set(scope.handlers(batch, step.id, ((f, c, k) for f, c, k, _u in pending)))
+        students = {user_id for *_form, user_id in pending}
         where, step_data = f"环节“{step.title}”", {"step": step.id, "step_title": step.title}
         sent = _("已向环节“%(name)s”的 %(handlers)s 名办理人员和 %(students)s 名学生发送站内提醒。")
         name = step.title
     elif kind == "college":
         college = get_object_or_404(College, pk=raw_id)
-        forms = Form.objects.filter(batch=batch, college=college, completed_at__isnull=True)
-        counselors = set(forms.exclude(counselor=None).values_list("counselor_id", flat=True))
-        handlers = _grant_users(
-            g
-            for g in Grant.objects.filter(batch=batch, step__owner_type="college")
-            if (g.scope == Scope.COLLEGE and g.college_id == college.id)
-            or (g.scope == Scope.MINE and g.user_id in counselors)
+        unfinished = list(
+            Form.objects.filter(
+                batch=batch, college=college, completed_at__isnull=True
+            ).values_list("id", "college_id", "counselor_id", "student__user_id")
         )
-        students = set(forms.values_list("student__user_id", flat=True))
+        forms = [(f, c, k) for f, c, k, _u in unfinished]
+        # Who handles the college's own steps (院系 steps) on its unfinished forms.
+        handlers = set()
+        for college_step in Step.objects.filter(
+            category_id=batch.category_id, owner_type=OwnerType.COLLEGE
+        ).values_list("id", flat=True):
+            handlers.update(scope.handlers(batch, college_step, forms))
+        students = {user_id for *_form, user_id in unfinished}
         where, step_data = f"院系“{college.name}”", {"college": college.id}
         sent = _("已向院系“%(name)s”的 %(handlers)s 名办理人员和 %(students)s 名学生发送站内提醒。")
         name = college.name
     else:
         messages.error(request, _("请选择要提醒的环节或院系。"))
         return redirect("console:supervision", batch_id=batch.id)
-    link = f"/desk/?batch={batch.id}"
+    link = reverse("desk:batch", args=[batch.id])
     with transaction.atomic():
         reached_handlers = notify.send(
             handlers,
@@ -222,7 +225,7 @@ def supervision_remind(request, batch_id: int):
             students,
             f"离校手续提醒：{batch.name}",
             "您的离校单还有未办理的环节，请查看办理说明并尽快办理。",
-            "/me/",
+            reverse("portal:home"),
         )
         services.log(
             actor(request),

@@ -3,15 +3,15 @@
 from collections import Counter
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lixiao.clearance import services
 from lixiao.clearance.models import Batch, Category
-from lixiao.console.access import audit, office_view
+from lixiao.console.access import actor, audit, office_view
 from lixiao.console.forms.survey import QuestionForm, ServiceForm
 from lixiao.console.views.categories import setup_context
 from lixiao.survey.models import Question, Response
@@ -23,16 +23,7 @@ def service(request, category_id: int):
     category = get_object_or_404(Category, pk=category_id)
     form = ServiceForm(request.POST or None, initial={"survey_enabled": category.survey_enabled})
     if request.method == "POST" and form.is_valid():
-        enabled = form.cleaned_data["survey_enabled"]
-        if enabled != category.survey_enabled:
-            with transaction.atomic():
-                category.survey_enabled = enabled
-                category.save(update_fields=["survey_enabled"])
-                audit(
-                    request,
-                    "console.category.service_updated",
-                    data={"category": category.id, "survey_enabled": enabled},
-                )
+        services.set_survey_enabled(actor(request), category, form.cleaned_data["survey_enabled"])
         messages.success(request, _("已保存学生服务设置。"))
         url = reverse("console:service", args=[category.pk])
         return redirect(url + ("?setup=1" if request.GET.get("setup") else ""))
@@ -55,30 +46,7 @@ def service(request, category_id: int):
 def _question(request, category: Category, question: Question | None):
     form = QuestionForm(request.POST or None, instance=question)
     if request.method == "POST" and form.is_valid():
-        creating = question is None
-        with transaction.atomic():
-            q = form.save(commit=False)
-            q.category = category
-            if creating:
-                last = (
-                    Question.objects.filter(category=category)
-                    .order_by("-order")
-                    .values_list("order", flat=True)
-                )
-                q.order = (last.first() or 0) + 1
-            q.save()
-            audit(
-                request,
-                "console.question.created" if creating else "console.question.updated",
-                data={
-                    "category": category.id,
-                    "question": q.id,
-                    "text": q.text,
-                    "kind": q.kind,
-                    "required": q.required,
-                    "choices": q.choices,
-                },
-            )
+        q = services.save_question(actor(request), category, question, form.cleaned_data)
         messages.success(request, _("已保存题目“%(text)s”。") % {"text": q.text})
         return redirect("console:service", category.pk)
     return render(
@@ -103,24 +71,11 @@ def question_edit(request, category_id: int, pk: int):
 def question_delete(request, category_id: int, pk: int):
     question = get_object_or_404(Question, pk=pk, category_id=category_id)
     if request.method == "POST":
-        answered = Response.objects.filter(form__batch__category_id=category_id).count()
-        if answered:
-            messages.error(
-                request,
-                _(
-                    "已有 %(n)s 名学生提交问卷，删除题目会使其答卷无法统计，不能删除；"
-                    "可修改题目文字或将其设为非必答。"
-                )
-                % {"n": answered},
-            )
+        try:
+            services.delete_question(actor(request), question)
+        except services.Refused as refusal:
+            messages.error(request, str(refusal))
         else:
-            with transaction.atomic():
-                audit(
-                    request,
-                    "console.question.deleted",
-                    data={"category": category_id, "question": question.id, "text": question.text},
-                )
-                question.delete()
             messages.success(request, _("已删除题目“%(text)s”。") % {"text": question.text})
     return redirect("console:service", category_id)
 

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 
 from lixiao.clearance import services
-from lixiao.clearance.models import Batch, Form, Precedence, Record, Source, State, Step
+from lixiao.clearance.models import Batch, Form, Record, Source, State, Step
 from lixiao.integrations.models import IntegrationSource, SourceRow, SyncRun
 from lixiao.integrations.services import pull
 from lixiao.integrations.services import rows as source_rows
@@ -180,47 +180,43 @@ def _apply_step(source, run, step, batch, data, stale_before, student_numbers, d
     run.forms += len(current)
     for start in range(0, len(current), CHUNK):
         items = []
-        for form_id, state, reason, record_source, number in current[start : start + CHUNK]:
+        for form_id, state, reason, _source, number in current[start : start + CHUNK]:
             row = data.get(number)
             to_state, to_reason = wanted(source, row, stale_before)
             run.no_data += row is None
             if (state, reason) == (to_state, to_reason):
                 run.unchanged += 1
-            elif (
-                step.precedence == Precedence.MANUAL_WINS
-                and state == State.PASSED
-                and record_source not in ("", Source.SYNC)
-            ):
-                run.unchanged += (
-                    1  # a manual pass stands; the writer would refuse to revert it anyway
-                )
             else:
                 items.append((services.Item(form_id, to_state, reason=to_reason), state))
-        if dry_run:
-            for item, state in items:
-                _count(run, state, item.to_state)
+        if not items:
             continue
-        if items:
-            try:
-                outcome = services.apply_many(
-                    services.Actor.system(Source.SYNC), batch, step, [i for i, _ in items]
-                )
-            except Exception as exc:  # this chunk rolled back whole; the next may still apply
-                log.exception("sync chunk of %s failed", source.code)
-                _error(
-                    run,
-                    f"{batch.name}·{step.title}：第 {start + 1}–{start + len(items)} 名学生未能同步（{exc}）",
-                )
-                continue
-            changed = set(outcome.changed)
-            for item, state in items:
-                if item.form_id in changed:
-                    _count(run, state, item.to_state)
-                else:
-                    run.unchanged += 1
-            for form_id, code, message in outcome.refused:
-                _error(run, f"离校单 {form_id}：{message}（{code}）")
-        run.save()  # progress shown on the source page while the run goes on
+        try:
+            # The writer decides, for a run and a dry run alike: scope, gate, and that a manual
+            # pass stands when the step says so (its outcome counts it unchanged).
+            outcome = services.apply_many(
+                services.Actor.system(Source.SYNC),
+                batch,
+                step,
+                [item for item, _state in items],
+                dry_run=dry_run,
+            )
+        except Exception as exc:  # this chunk rolled back whole; the next may still apply
+            log.exception("sync chunk of %s failed", source.code)
+            _error(
+                run,
+                f"{batch.name}·{step.title}：第 {start + 1}–{start + len(items)} 名学生未能同步（{exc}）",
+            )
+            continue
+        changed = set(outcome.changed)
+        for item, state in items:
+            if item.form_id in changed:
+                _count(run, state, item.to_state)
+            else:
+                run.unchanged += 1
+        for form_id, code, message in outcome.refused:
+            _error(run, f"离校单 {form_id}：{message}（{code}）")
+        if not dry_run:
+            run.save()  # progress shown on the source page while the run goes on
 
 
 def _count(run: SyncRun, from_state: str, to_state: str) -> None:

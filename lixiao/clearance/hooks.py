@@ -1,0 +1,45 @@
+"""What the core announces, and to whom: channels subscribe, the core never imports them.
+
+The writer and the configuration services call `announce` inside their transaction; each
+subscriber (lixiao.notify connects its own at start-up) writes what it keeps in the same
+transaction — so a rolled-back change leaves no notification behind — and defers anything
+that leaves the process (email, webhook) to after the commit itself.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+_subscribers: dict[type, list[Callable]] = defaultdict(list)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for some people (in-app, and by mail when that is on)."""
+
+    user_ids: Sequence[int]
+    title: str
+    body: str = ""
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class StepsChanged:
+    """Records changed on forms of one batch: the writer's list of (form id, Change, Item)."""
+
+    batch: object
+    step_infos: Sequence
+    changes: Sequence = field(default_factory=list)
+    at: datetime | None = None
+
+
+def subscribe(kind: type, receiver: Callable) -> None:
+    """Call `receiver(announcement)` for every announcement of this kind (once per receiver)."""
+    if receiver not in _subscribers[kind]:
+        _subscribers[kind].append(receiver)
+
+
+def announce(announcement) -> None:
+    for receiver in _subscribers[type(announcement)]:
+        receiver(announcement)
