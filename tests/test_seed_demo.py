@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 # As conftest does per test: Argon2 is right in production and slow in tests.
 FAST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
-PARTY = [{"attr": "political_status", "op": "in", "values": ["中共党员", "中共预备党员"]}]
+PARTY = [{"attr": "political_status", "op": "in", "values": ["中共党员（含预备党员）"]}]
 
 
 def seed(students=120) -> str:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from lixiao.directory.codes import VALUE_GROUPS
+
 NOT_REQUIRED, PENDING, PASSED = "not_required", "pending", "passed"
 
 # Keys are what conditions store; values are display labels (lazy: shown in the reader's language).
@@ -54,17 +56,26 @@ def validate_condition(condition: list) -> None:
             raise ConditionError(_("适用条件的取值应为非空的文字列表"))
 
 
+def _among(attribute: str, value: str, values: Sequence[str]) -> bool:
+    """The value is one of the values, or belongs to a group one of them names (民主党派 …)."""
+    if value in values:
+        return True
+    groups = VALUE_GROUPS.get(attribute)
+    return bool(groups) and any(value in groups[v] for v in values if v in groups)
+
+
 def applies(condition: Sequence[Mapping], attributes: Mapping[str, str]) -> bool:
     """True when every clause holds (an empty condition applies to everybody)."""
     for clause in condition:
-        value = attributes.get(clause["attr"], "") or ""
+        attribute = clause["attr"]
+        value = attributes.get(attribute, "") or ""
         values = clause["values"]
         op = clause["op"]
-        if op == "eq" and value != values[0]:
+        if op == "eq" and not _among(attribute, value, values[:1]):
             return False
-        if op == "in" and value not in values:
+        if op == "in" and not _among(attribute, value, values):
             return False
-        if op == "not_in" and value in values:
+        if op == "not_in" and _among(attribute, value, values):
             return False
     return True
 

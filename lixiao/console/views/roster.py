@@ -15,7 +15,7 @@ from lixiao.accounts.roles import role_required
 from lixiao.clearance.models import Batch
 from lixiao.console import importers
 from lixiao.console.forms.imports import RosterConfirmForm, UploadForm
-from lixiao.directory import idnumbers
+from lixiao.directory import codes, idnumbers
 from lixiao.tabular import jobs
 from lixiao.tabular.models import ImportJob
 from lixiao.tabular.reader import TableError
@@ -109,6 +109,7 @@ def roster(request, batch_id: int):
             "form": UploadForm(),
             "recent": recent,
             "columns": importers.ROSTER_COLUMNS,
+            "political_codes": codes.POLITICAL_STATUS_CODES,
             "background_rows": importers.BACKGROUND_ROWS,
         },
     )
