@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from lixiao.accounts.network import client_ip
 from lixiao.accounts.roles import role_required
 from lixiao.clearance import queries, services
 from lixiao.clearance.models import Source, State, Step
@@ -58,7 +59,7 @@ def survey(request, form_id: int):
             return redirect("portal:survey", form_id=form.id)
         answers, errors = read_answers(questions, request.POST)
         if not errors:
-            if submit(request.user, form, answers):
+            if submit(request.user, form, answers, client_ip=client_ip(request)):
                 messages.success(request, _("问卷已提交，感谢您的参与"))
             else:
                 messages.info(request, _("您已提交过问卷"))
@@ -85,13 +86,15 @@ def survey(request, form_id: int):
     )
 
 
-def submit(student_user, form, answers: dict) -> bool:
+def submit(student_user, form, answers: dict, client_ip: str | None = None) -> bool:
     """Store the answers once and pass the survey-bound steps; False if already answered."""
     try:
         with transaction.atomic():
             Response.objects.create(form=form, answers=answers)
             services.mark_forms_changed([form.id])  # the page shows when the survey was submitted
-            actor = services.Actor.system(Source.SURVEY, user=student_user)
+            actor = services.Actor(
+                user=student_user, source=Source.SURVEY, client_ip=client_ip, trusted=True
+            )
             for step in Step.objects.filter(category_id=form.batch.category_id, survey_bound=True):
                 # Refused items (a step not applicable to this student) are reported, not applied.
                 services.apply_many(actor, form.batch, step, [services.Item(form.id, State.PASSED)])

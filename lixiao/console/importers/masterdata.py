@@ -113,6 +113,7 @@ def _audit_master(job: ImportJob, kind: str, created: int, updated: int) -> None
         actor=job.created_by,
         action=f"{kind}.imported",
         source=Source.IMPORT,
+        client_ip=job.context.get("client_ip"),
         group=job.group,
         note=f"导入：{job.filename}"[:255],
         data={"created": created, "updated": updated},

@@ -344,7 +344,12 @@ class RosterImporter(jobs.Importer):
             )
         batch = Batch.objects.select_related("category").get(pk=self.context["batch"])
         user = self.job.created_by
-        actor = services.Actor(user=user, source=Source.ROSTER, trusted=True)
+        actor = services.Actor(
+            user=user,
+            source=Source.ROSTER,
+            client_ip=self.context.get("client_ip"),
+            trusted=True,
+        )
         rows: list[RosterRow] = plan.rows
         made = create_colleges(plan.counts["new_colleges"]) if plan.counts["new_colleges"] else {}
         students = []
@@ -403,6 +408,7 @@ class RosterImporter(jobs.Importer):
             action="roster.imported",
             batch=batch,
             source=Source.ROSTER,
+            client_ip=actor.client_ip,
             group=self.job.group,
             note=f"名单导入：{self.job.filename}"[:255],
             data=result,

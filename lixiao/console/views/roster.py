@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lixiao.accounts.network import client_ip
 from lixiao.accounts.roles import role_required
 from lixiao.clearance.models import Batch
 from lixiao.console import importers
@@ -49,6 +50,8 @@ def start_preview(request, kind: str, context: dict) -> ImportJob | None:
         messages.error(request, _("请选择要上传的 .xlsx 或 .csv 文件。"))
         return None
     upload = form.cleaned_data["file"]
+    # The import is audited when confirmed, possibly by the worker: it keeps the client's address.
+    context = {**context, "client_ip": client_ip(request)}
     try:
         return jobs.preview(kind, request.user, upload.name, upload.read(), context)
     except TableError as exc:
