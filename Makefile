@@ -37,8 +37,23 @@ demo: seed
 	  WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
 	  $(VENV)/bin/gunicorn lixiao.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile -
 
+# The database as it is (migrated, nothing loaded): the task worker and gunicorn, as `demo` serves.
+serve: migrate
+	@echo "Lixiao 离校: http://127.0.0.1:$(PORT)/"
+	$(PY) manage.py db_worker --queue-name default >var/worker.log 2>&1 & \
+	  WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
+	  $(VENV)/bin/gunicorn lixiao.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile -
+
 test: install-dev
 	@bash scripts/test.sh
+
+# One database only, e.g. `make test-sqlite PYTEST_ARGS=tests/tabular`: every test on SQLite; or the
+# non-browser tests on PostgreSQL at DATABASE_URL_PG (an unreachable server fails, never skips).
+test-sqlite: install-dev
+	@LIXIAO_TEST_DATABASES=sqlite bash scripts/test.sh $(PYTEST_ARGS)
+
+test-postgres: install-dev
+	@LIXIAO_TEST_DATABASES=postgres bash scripts/test.sh $(PYTEST_ARGS)
 
 # Style, layers (import-linter contracts in pyproject.toml) and migrations in step with the models.
 lint: install-dev

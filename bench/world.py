@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from lixiao.clearance.models import Batch, Category, Grant, OwnerType, Scope, Step
 from lixiao.directory import idnumbers
-from lixiao.directory.models import POLITICAL_STATUSES, College, Department, Staff, User
+from lixiao.directory.models import College, Department, Staff, User
 from lixiao.directory.services import StudentRow
 from lixiao.integrations.models import IntegrationSource
 
@@ -18,6 +18,8 @@ GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
 REGIONS = ("110101", "310104", "440305", "500101", "510107", "330106", "420111", "610113")
 MAJORS = ("计算机科学与技术", "汉语言文学", "数学与应用数学", "机械工程", "临床医学", "法学")
 PARTY = {"attr": "political_status", "op": "in", "values": ["中共党员", "中共预备党员"]}
+# One in five a party member, as many 共青团员 as 群众 (GB/T 4762 names).
+POLITICAL_MIX = ("中共党员", "中共预备党员", *("共青团员",) * 3, *("群众",) * 3, "共青团员", "群众")
 
 # (title, department code or None for a college step, extras): 10 department steps, 2 college.
 STEPS = [
@@ -127,7 +129,7 @@ def roster(n: int, colleges: list[College], seed: int = 2026) -> list[StudentRow
                 gender="男女"[i % 2],
                 major=MAJORS[i % len(MAJORS)],
                 class_name=f"2023级{i % 30 + 1}班",
-                political_status=POLITICAL_STATUSES[rng.choice((0, 1, 2, 2, 2, 3, 3, 3, 2, 3))],
+                political_status=rng.choice(POLITICAL_MIX),
                 dormitory=f"{i % 40 + 1}栋{i % 600 + 100}",
             )
         )

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 # As conftest does per test: Argon2 is right in production and slow in tests.
 FAST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
-PARTY = [{"attr": "political_status", "op": "in", "values": ["中共党员", "中共预备党员"]}]
+PARTY = [{"attr": "political_status", "op": "in", "values": ["中共党员（含预备党员）"]}]
 
 
 def seed(students=120) -> str:
@@ -162,21 +162,58 @@ def test_walk_through_stories_and_progress_through_the_writer(demo):
     assert owing.count() == Record.objects.filter(step__title="图书馆", state=State.PENDING).count()
 
 
+def test_an_undergraduate_finds_the_survey_on_the_form_page_and_answers_it_once(demo):
+    from lixiao.survey.models import Question, Response
+
+    undergraduate = Category.objects.get(name="本科生离校")
+    assert Question.objects.filter(category=undergraduate).count() == 5
+    assert not Question.objects.filter(category__name="研究生离校").exists()
+    client = login("2022000001", DEMO_PASSWORD)
+    page = client.get("/me/").content.decode()
+    form = Form.objects.get(student__student_number="2022000001")
+    link = f'href="/me/survey/{form.id}/"'
+    assert "填写调查问卷" in page and link in page
+    survey = client.get(f"/me/survey/{form.id}/")
+    questions = list(Question.objects.filter(category=undergraduate))
+    assert all(q.text in survey.content.decode() for q in questions)
+    single, satisfaction, multiple, contact, _text = questions
+    answers = {
+        f"q{single.id}": "国内升学",
+        f"q{satisfaction.id}": "满意",
+        f"q{multiple.id}": ["图书馆", "学生公寓"],
+        f"q{contact.id}": ["院系校友群"],
+        f"q{_text.id}": "希望能线上预约",
+    }
+    done = client.post(f"/me/survey/{form.id}/", answers, follow=True).content.decode()
+    assert "问卷已提交，感谢您的参与" in done and "以下为您的答案（只读）" in done
+    assert "调查问卷（已于" in client.get("/me/").content.decode()
+    # Once: a second submission changes nothing, and the page stays read-only.
+    again = client.post(f"/me/survey/{form.id}/", {**answers, f"q{satisfaction.id}": "一般"})
+    assert "以下为您的答案（只读）" in again.content.decode()
+    assert Response.objects.get(form=form).answers[str(satisfaction.id)] == "满意"
+    # A graduate student's category has no survey: no link, and the page is not found.
+    graduate = login("2022000003", DEMO_PASSWORD)
+    assert "调查问卷" not in graduate.get("/me/").content.decode()
+    master_form = Form.objects.get(student__student_number="2022000003")
+    assert graduate.get(f"/me/survey/{master_form.id}/").status_code == 404
+
+
 def test_second_run_changes_nothing(demo):
-    counts = (
-        Event.objects.count(),
-        Student.objects.count(),
-        Grant.objects.count(),
-        Record.objects.count(),
-    )
+    from lixiao.survey.models import Question
+
+    def counts():
+        return (
+            Event.objects.count(),
+            Student.objects.count(),
+            Grant.objects.count(),
+            Record.objects.count(),
+            Question.objects.count(),
+        )
+
+    before = counts()
     again = seed()
     assert "demo already loaded" in again
-    assert (
-        Event.objects.count(),
-        Student.objects.count(),
-        Grant.objects.count(),
-        Record.objects.count(),
-    ) == counts
+    assert counts() == before
 
 
 def test_demo_sources_accept_their_documented_tokens(demo):

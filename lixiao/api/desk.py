@@ -9,7 +9,7 @@ from datetime import datetime
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.errors import AuthorizationError
 from ninja.responses import Status
 from ninja.security import SessionAuth
@@ -60,6 +60,15 @@ class RecordOut(Schema):
     id: int
     step_id: int
     step: str
+    # The step's flags on every record, so a client tells 校友会登记 (optional) from a required
+    # step, and knows which step waits for all the others, without a second call.
+    required: bool = Field(
+        description="必办环节（false 为选办，如校友会登记）：办结规则为“必办”时只有必办环节计入"
+    )
+    is_final: bool = Field(description="最终环节（如院系离校）：其他必办环节全部通过后才能办理")
+    applicable: bool = Field(
+        description="该环节对这名学生适用；false 即“无需办理”（state 为 not_required），不计入未办理"
+    )
     state: str
     state_label: str
     handled_at: datetime | None
@@ -106,6 +115,9 @@ def _record(r: Record, handleable=frozenset()) -> dict:
         "id": r.id,
         "step_id": r.step_id,
         "step": r.step.title,
+        "required": r.step.required,
+        "is_final": r.step.is_final,
+        "applicable": r.state != State.NOT_REQUIRED,
         "state": r.state,
         "state_label": r.get_state_display(),
         "handled_at": r.handled_at,

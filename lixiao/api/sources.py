@@ -105,8 +105,9 @@ def _over_rate(source) -> bool:
     summary="Push rows of an integration source (推送集成表数据)",
     description=(
         "Up to 10,000 rows per request. `upsert` adds or changes the rows sent; `replace` also deletes "
-        "the source's rows not sent. Idempotent. Any malformed row: 422 listing each row's index and "
-        "reason, and nothing is written. A 学号 that matches no student is kept and counted as "
+        "the source's rows not sent. Idempotent. Any malformed row: 422 listing each bad row as `row` "
+        "(counted from 1, as the reasons say 第 N 行), `index` (its 0-based position in `rows`) and "
+        "`reason`, and nothing is written. A 学号 that matches no student is kept and counted as "
         "`unmatched`. The affected students are re-synced in the background."
     ),
 )

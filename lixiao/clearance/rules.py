@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from lixiao.directory.codes import VALUE_GROUPS
+
 NOT_REQUIRED, PENDING, PASSED = "not_required", "pending", "passed"
 
 # Keys are what conditions store; values are display labels (lazy: shown in the reader's language).
@@ -54,17 +56,30 @@ def validate_condition(condition: list) -> None:
             raise ConditionError(_("适用条件的取值应为非空的文字列表"))
 
 
+def _in_group(groups: Mapping[str, frozenset], value: str, values: Sequence[str]) -> bool:
+    """The value belongs to a group one of the values names (政治面貌: 民主党派 …)."""
+    for v in values:
+        members = groups.get(v)
+        if members is not None and value in members:
+            return True
+    return False
+
+
 def applies(condition: Sequence[Mapping], attributes: Mapping[str, str]) -> bool:
-    """True when every clause holds (an empty condition applies to everybody)."""
+    """True when every clause holds (an empty condition applies to everybody).
+
+    A value may name a group (lixiao.directory.codes.VALUE_GROUPS): it stands for its members.
+    """
     for clause in condition:
-        value = attributes.get(clause["attr"], "") or ""
+        attribute = clause["attr"]
+        value = attributes.get(attribute, "") or ""
         values = clause["values"]
-        op = clause["op"]
-        if op == "eq" and value != values[0]:
-            return False
-        if op == "in" and value not in values:
-            return False
-        if op == "not_in" and value in values:
+        if clause["op"] == "eq":
+            values = values[:1]
+        hit = value in values
+        if not hit and attribute in VALUE_GROUPS:  # the word itself first: the common case
+            hit = _in_group(VALUE_GROUPS[attribute], value, values)
+        if hit == (clause["op"] == "not_in"):
             return False
     return True
 

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass, field
 
-PARTY = {"attr": "political_status", "op": "in", "values": ["中共党员", "中共预备党员"]}
+# The GB/T 4762 group: 中共党员 and 中共预备党员 (lixiao.directory.codes.POLITICAL_GROUPS).
+PARTY = {"attr": "political_status", "op": "in", "values": ["中共党员（含预备党员）"]}
 # Laboratory colleges only: everybody else sees this step grey (无需办理).
 LAB_COLLEGES = {"attr": "college", "op": "in", "values": ["CHEM", "PHYS"]}
 
@@ -307,7 +308,7 @@ PASS_RATES = {
     "院系离校": 0.75,
 }
 
-# Political status shares (about one in five graduates is a party member).
+# Political status shares (about one in five graduates is a party member), GB/T 4762 names.
 POLITICAL_MIX = {
     "本科生": {"中共党员": 0.07, "中共预备党员": 0.10, "共青团员": 0.75, "群众": 0.08},
     "硕士研究生": {
@@ -315,7 +316,9 @@ POLITICAL_MIX = {
         "中共预备党员": 0.05,
         "共青团员": 0.58,
         "群众": 0.15,
-        "民主党派": 0.01,
+        "民盟盟员": 0.004,
+        "九三学社社员": 0.003,
+        "民进会员": 0.003,
     },
 }
 

@@ -26,6 +26,7 @@ from lixiao.clearance.models import (
 )
 from lixiao.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOKENS, INITIAL_STUDENT_NUMBER, DemoAccount
 from lixiao.demo import catalogue as cat
+from lixiao.demo import survey as demo_survey
 from lixiao.demo.people import SEED, Generator, Person
 from lixiao.demo.progress import Cast, Override, Replay, forms_of
 from lixiao.directory.models import College, Department, Staff, Student, StudentType, User
@@ -151,6 +152,9 @@ def summary() -> Summary:
 
 def _category(name, rule, survey, departments, sources) -> Category:
     category = Category.objects.create(name=name, completion_rule=rule, survey_enabled=survey)
+    if survey:
+        # A survey switched on with no questions is never shown to anybody.
+        demo_survey.create(category)
     Step.objects.bulk_create(
         [
             Step(

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lixiao.directory import idnumbers
+from lixiao.directory import codes, idnumbers
 
 
 class UserManager(BaseUserManager):
@@ -146,7 +146,7 @@ class Gender(models.TextChoices):
     FEMALE = "女", _("女")
 
 
-POLITICAL_STATUSES = ["中共党员", "中共预备党员", "共青团员", "群众", "民主党派"]
+POLITICAL_STATUSES = codes.POLITICAL_STATUSES  # GB/T 4762's 13 names, in code order
 
 
 class Student(PersonalIdentity):

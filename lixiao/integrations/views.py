@@ -8,6 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lixiao.accounts.network import client_ip
 from lixiao.accounts.roles import role_required
 from lixiao.clearance import scope, services
 from lixiao.clearance.models import Record
@@ -31,9 +32,8 @@ def _source(request, code: str) -> IntegrationSource:
 
 
 def _audit(request, action: str, source: IntegrationSource) -> None:
-    actor = services.Actor(
-        user=request.user, source="admin", client_ip=request.META.get("REMOTE_ADDR")
-    )
+    # The client as every audit records it: behind nginx REMOTE_ADDR is the proxy itself.
+    actor = services.Actor(user=request.user, source="admin", client_ip=client_ip(request))
     services.log(actor, action, note=source.name, data={"source": source.code})
 
 

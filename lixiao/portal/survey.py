@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from lixiao.accounts.network import client_ip
 from lixiao.accounts.roles import role_required
 from lixiao.clearance import queries, services
 from lixiao.survey.models import Question, Response
@@ -56,7 +57,7 @@ def survey(request, form_id: int):
             return redirect("portal:survey", form_id=form.id)
         answers, errors = read_answers(questions, request.POST)
         if not errors:
-            if services.submit_survey(request.user, form, answers):
+            if services.submit_survey(request.user, form, answers, client_ip=client_ip(request)):
                 messages.success(request, _("问卷已提交，感谢您的参与"))
             else:
                 messages.info(request, _("您已提交过问卷"))

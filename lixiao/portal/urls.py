@@ -14,5 +14,5 @@ urlpatterns = [
     path("code/<int:form_id>/", counter.code, name="counter_code"),
 ]
 if os.environ.get("LIXIAO_BENCH") == "1":
-    # bench/http.py's baseline page: never routed in a normal deployment.
+    # bench/http_load.py's baseline page: never routed in a normal deployment.
     urlpatterns.append(path("bench-baseline/", views.bench_baseline, name="bench_baseline"))

@@ -19,6 +19,6 @@ def home(request):
 
 @role_required("student")
 def bench_baseline(request):
-    """Only with LIXIAO_BENCH=1 (bench/http.py): one template, one indexed 12-row query."""
+    """Only with LIXIAO_BENCH=1 (bench/http_load.py): one template, one indexed 12-row query."""
     steps = list(Step.objects.filter(category_id=1).order_by("order", "id")[:12])
     return render(request, "portal/bench_baseline.html", {"steps": steps})

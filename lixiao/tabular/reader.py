@@ -24,6 +24,16 @@ class Table:
     rows: list[tuple[int, list[str]]]  # (row number as Excel shows it, cells)
 
 
+def column_letter(index: int) -> str:
+    """Excel's name of the column at this 0-based position: 0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
@@ -113,4 +123,9 @@ def read_table(data: bytes, filename: str = "") -> Table:
         raise TableError(_("第 1 行应为表头（列名），但文件的第 1 行是空的。请使用下载的模板。"))
     headers = [clean_header(h) for h in grid[0]]
     rows = [(i + 2, row) for i, row in enumerate(grid[1:]) if any(c for c in row)]
+    if not rows:
+        # Previewing nothing would look like "nothing to change"; say what is wrong instead.
+        raise TableError(
+            _("文件只有表头（第 1 行），没有数据行。请在表头下方逐行填写要导入的数据后重新上传。")
+        )
     return Table(headers=headers, rows=rows)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from lixiao.tabular.reader import Table, TableError
+from lixiao.tabular.reader import Table, TableError, column_letter
 
 
 @dataclass(frozen=True)
@@ -42,14 +42,36 @@ class Validated:
     errors: list[RowError] = field(default_factory=list)
 
 
+def _refuse_repeated(table: Table, col: Column, found: list[int]) -> None:
+    """A column the import reads, given twice: which of the two is meant cannot be guessed."""
+    places = pgettext("list separator", "、").join(
+        _("第 %(letter)s 列“%(header)s”") % {"letter": column_letter(i), "header": table.headers[i]}
+        for i in found
+    )
+    raise TableError(
+        _(
+            "“%(column)s”列在表头中出现了 %(count)s 次：%(places)s。"
+            "每一列只能出现一次，请删除或改名多余的列后重新上传。"
+        )
+        % {"column": col.header, "count": len(found), "places": places}
+    )
+
+
 def locate(table: Table, columns: list[Column]) -> dict[str, int]:
-    """Where each column is; a missing required column is a file-level error naming it."""
+    """Where each column is; a missing required column or one given twice refuses the file.
+
+    Headers the import does not read may repeat (an export from another system often has two
+    备注 columns): only a column whose value would otherwise silently come from one of two
+    places is refused, whether it is named twice or by its name and one of its aliases.
+    """
     positions: dict[str, int] = {}
     for col in columns:
-        for name in (col.header, *col.aliases):
-            if name in table.headers:
-                positions[col.key] = table.headers.index(name)
-                break
+        names = (col.header, *col.aliases)
+        found = [i for i, header in enumerate(table.headers) if header in names]
+        if len(found) > 1:
+            _refuse_repeated(table, col, found)
+        if found:
+            positions[col.key] = found[0]
     missing = [c.header for c in columns if c.required and c.key not in positions]
     if missing:
         # The column names are the file's headers (data): listed, never translated.

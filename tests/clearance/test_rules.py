@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from lixiao.clearance import rules
 from lixiao.clearance.rules import NOT_REQUIRED, PASSED, PENDING, Refused, StepInfo
+from lixiao.directory import codes
 
 RULES = ("required", "all")
 
@@ -246,3 +247,69 @@ def test_a_step_becoming_applicable_sends_a_passed_final_back_to_pending():
     assert rules.plan_reapply(
         steps, {1: PASSED, 2: PASSED, 3: PASSED}, {1: True, 2: False, 3: True}
     ) == [rules.Change(2, PASSED, NOT_REQUIRED)]
+
+
+# GB/T 4762 groups in conditions: 中共党员（含预备党员）and 民主党派 stand for their members.
+
+STATUSES = st.sampled_from([*codes.POLITICAL_STATUSES, codes.LEGACY_POLITICAL_STATUS, ""])
+NAMES_AND_GROUPS = st.lists(
+    st.sampled_from([*codes.POLITICAL_STATUSES, *codes.POLITICAL_GROUPS]),
+    min_size=1,
+    max_size=4,
+    unique=True,
+)
+
+
+def stands_for(values) -> set[str]:
+    """Every stored status the named values reach: a name itself; a group its members and the
+    pre-GB/T stored value of the same name."""
+    reached = set(values)
+    for value in values:
+        reached |= codes.POLITICAL_GROUPS.get(value, set())
+    return reached
+
+
+@settings(max_examples=300)
+@given(STATUSES, NAMES_AND_GROUPS, st.sampled_from(["eq", "in", "not_in"]))
+def test_a_condition_naming_groups_reaches_exactly_their_members(status, values, op):
+    clause = {"attr": "political_status", "op": op, "values": values}
+    named = values[:1] if op == "eq" else values
+    reached = status in stands_for(named)
+    expected = not reached if op == "not_in" else reached
+    assert rules.applies([clause], {"political_status": status}) == expected
+    assert rules.initial_state([clause], {"political_status": status}) == (
+        PENDING if expected else NOT_REQUIRED
+    )
+
+
+@settings(max_examples=200)
+@given(STATUSES, st.sampled_from(list(codes.POLITICAL_GROUPS)), st.sampled_from(["in", "not_in"]))
+def test_a_group_is_the_same_as_listing_its_members(status, group, op):
+    by_group = [{"attr": "political_status", "op": op, "values": [group]}]
+    by_list = [
+        {"attr": "political_status", "op": op, "values": sorted(codes.POLITICAL_GROUPS[group])}
+    ]
+    attributes = {"political_status": status}
+    if status == group:  # the old catch-all value is reached by its group only
+        assert rules.applies(by_group, attributes) != rules.applies(by_list, attributes)
+    else:
+        assert rules.applies(by_group, attributes) == rules.applies(by_list, attributes)
+
+
+def test_groups_reach_the_members_a_person_expects():
+    party = [{"attr": "political_status", "op": "in", "values": ["中共党员（含预备党员）"]}]
+    democratic = [{"attr": "political_status", "op": "in", "values": ["民主党派"]}]
+    for status in ("中共党员", "中共预备党员"):
+        assert rules.applies(party, {"political_status": status})
+        assert not rules.applies(democratic, {"political_status": status})
+    for status in ("民革会员", "民盟盟员", "九三学社社员", "台盟盟员", "民主党派"):
+        assert rules.applies(democratic, {"political_status": status})
+        assert not rules.applies(party, {"political_status": status})
+    for status in ("共青团员", "无党派民主人士", "群众", ""):
+        assert not rules.applies(party, {"political_status": status})
+        assert not rules.applies(democratic, {"political_status": status})
+    # Groups belong to political status only: another attribute compares words as before.
+    assert not rules.applies(
+        [{"attr": "major", "op": "in", "values": ["民主党派"]}], {"major": "民盟盟员"}
+    )
+    assert rules.describe(party) == "仅适用于政治面貌为 中共党员（含预备党员）的学生"

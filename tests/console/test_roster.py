@@ -14,7 +14,7 @@ from lixiao.directory import idnumbers
 from lixiao.directory.models import College, Staff, Student
 from lixiao.tabular.models import ImportJob
 from tests import factories as f
-from tests.console.importing import roster_file, roster_row, upload
+from tests.console.importing import roster_file, roster_row, upload, xlsx
 
 pytestmark = pytest.mark.django_db
 CS = "计算机与信息科学学院"
@@ -82,6 +82,17 @@ def test_missing_column_is_a_clear_message(office_client, uni):
     response = _upload(office_client, uni.batch, data, "roster.csv")
     assert "缺少必填列：身份证件号" in response.content.decode()
     assert not ImportJob.objects.exists()
+
+
+def test_a_repeated_column_or_a_header_without_rows_refuses_the_file(office_client, uni):
+    header = ["学号*", "姓名*", "身份证件号*", "院系*", "学生类别*", "政治面貌", "政治面貌"]
+    row = ["2026000001", "甲", f.id_number(11), "CS", "本科生", "中共党员", "群众"]
+    page = _upload(office_client, uni.batch, xlsx([header, row])).content.decode()
+    assert "“政治面貌”列在表头中出现了 2 次：第 F 列“政治面貌”、第 G 列“政治面貌”" in page
+    page = _upload(office_client, uni.batch, xlsx([header[:5]])).content.decode()
+    assert "文件只有表头（第 1 行），没有数据行" in page
+    assert not ImportJob.objects.exists()
+    assert not Student.objects.filter(student_number="2026000001").exists()
 
 
 def test_confirm_creates_students_accounts_forms_and_records(office_client, uni):

@@ -135,6 +135,51 @@ def test_changing_a_condition_re_evaluates_open_forms(uni):
     assert queries.tallies(uni.batch) == queries.recount(uni.batch)
 
 
+def test_conditions_take_gb_t_4762_codes_and_groups(uni):
+    from lixiao.directory.models import Student
+
+    Student.objects.filter(pk=uni.student_cs2.pk).update(political_status="民盟盟员")
+    archive = Department.objects.create(code="ARC", name="档案馆")
+    client = client_for(uni.office)
+    url = reverse("console:step_create", args=[uni.category.pk])
+    page = client.post(
+        url,
+        step_post(
+            title="党派登记",
+            department=archive.pk,
+            conditions=[("political_status", "in", "01、民主党, 党员"), ("gender", "eq", "0")],
+        ),
+    ).content.decode()
+    # Words no roster stores would make the step apply to nobody: refused, saying what fits.
+    assert "政治面貌没有“民主党、党员”" in page
+    assert "或分组：中共党员（含预备党员）、民主党派" in page
+    assert "性别的取值应为 男 或 女（或代码 1、2）" in page
+    assert not Step.objects.filter(title="党派登记").exists()
+
+    response = client.post(
+        url,
+        step_post(
+            title="党派登记",
+            department=archive.pk,
+            conditions=[("political_status", "in", "民主党派、13"), ("gender", "eq", "1")],
+        ),
+    )
+    assert response.status_code == 302
+    step = Step.objects.get(title="党派登记")
+    assert step.condition == [
+        {"attr": "political_status", "op": "in", "values": ["民主党派", "群众"]},
+        {"attr": "gender", "op": "eq", "values": ["男"]},
+    ]
+    assert record(uni.form_cs2, "党派登记").state == State.PENDING  # 民盟盟员 is in 民主党派
+    assert record(uni.form_lit, "党派登记").state == State.PENDING  # 群众
+    assert record(uni.form, "党派登记").state == State.NOT_REQUIRED  # 中共党员
+    # The edit page shows the condition as stored, and the category page says who it is for.
+    edit = client.get(reverse("console:step_edit", args=[uni.category.pk, step.pk]))
+    assert "民主党派、群众" in edit.content.decode()
+    category = client.get(reverse("console:category", args=[uni.category.pk])).content.decode()
+    assert "政治面貌为 民主党派、群众" in category
+
+
 def test_making_a_step_optional_recomputes_completion(uni):
     for form in (uni.form_cs2,):
         f.pass_prerequisites(form, uni.office)

@@ -106,3 +106,26 @@ def test_office_can_handle_anything(uni, as_user):
     f.pass_prerequisites(uni.form_lit, uni.office)
     final = record(uni.form_lit, "院系离校")
     assert post(as_user(uni.office), f"{API}/records/{final.id}/pass").status_code == 200
+
+
+def test_every_record_says_whether_it_is_required_final_and_applicable(uni, as_user):
+    """A client tells the optional 校友会登记 from a required step without a second call."""
+    c = as_user(uni.office)
+    flags = {
+        r["step"]: (r["required"], r["is_final"], r["applicable"])
+        for r in c.get(f"{API}/forms/{uni.form_cs2.id}").json()["records"]
+    }
+    assert flags["校友会登记"] == (False, False, True)
+    assert flags["院系离校"] == (True, True, True)
+    assert flags["图书馆"] == (True, False, True)
+    assert flags["组织关系转移"] == (True, False, False)  # 群众: 无需办理
+    found = c.get(f"{API}/batches/{uni.batch.id}/forms", {"q": "2022000001"}).json()
+    party = next(r for r in found["items"][0]["records"] if r["step"] == "组织关系转移")
+    assert (party["required"], party["is_final"], party["applicable"]) == (True, False, True)
+    # The answer to a pass carries them too.
+    alumni = record(uni.form, "校友会登记")
+    done = post(as_user(uni.dorm), f"{API}/records/{alumni.id}/pass").json()
+    assert (done["state"], done["required"], done["applicable"]) == ("passed", False, True)
+    schema = c.get("/api/v1/openapi.json").json()["components"]["schemas"]["RecordOut"]
+    assert {"required", "is_final", "applicable"} <= set(schema["required"])
+    assert "选办" in schema["properties"]["required"]["description"]

@@ -137,3 +137,24 @@ def test_another_persons_job_is_404(uni, as_user):
     assert other.get(url).status_code == 404
     assert other.post(url + "confirm/").status_code == 404
     assert record(uni.form, "学生公寓").state == State.PENDING
+
+
+def test_header_problems_refuse_the_whole_file_naming_the_column(uni, as_user):
+    c = as_user(uni.dorm)
+    step = record(uni.form, "学生公寓").step
+    twice = xlsx([["学号*", "结果*", "结果"], ["2022000001", "通过", "未通过"]])
+    page = c.post(
+        desk_url(uni.batch, "import/"),
+        {"step": step.id, "file": SimpleUploadedFile("结果.xlsx", twice)},
+        follow=True,
+    ).content.decode()
+    assert "“结果”列在表头中出现了 2 次：第 B 列“结果”、第 C 列“结果”" in page
+    assert "请删除或改名多余的列后重新上传" in page
+    header_only = c.post(
+        desk_url(uni.batch, "import/"),
+        {"step": step.id, "file": SimpleUploadedFile("r.csv", "学号,结果,备注\n".encode())},
+        follow=True,
+    ).content.decode()
+    assert "文件只有表头（第 1 行），没有数据行" in header_only
+    assert not ImportJob.objects.exists()
+    assert record(uni.form, "学生公寓").state == State.PENDING

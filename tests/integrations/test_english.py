@@ -182,7 +182,7 @@ def test_push_api_row_errors_stay_chinese_for_the_calling_system(client, finance
         **EN,
     )
     assert response.status_code == 422
-    assert response.json()["errors"] == [{"index": 0, "reason": "金额“abc”不是数字"}]
+    assert response.json()["errors"] == [{"row": 1, "index": 0, "reason": "金额“abc”不是数字"}]
 
 
 def test_a_sync_started_in_english_stores_its_log_in_chinese(client, finance, uni, monkeypatch):

@@ -145,3 +145,22 @@ def _file(name, data):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+def test_upload_with_a_repeated_column_or_no_rows_is_refused_naming_it(client, finance, uni):
+    client.force_login(uni.finance)
+    twice = "学号,是否结清,结果\n2022000001,是,否\n"  # 结果 is another name of 是否结清
+    page = client.post(
+        "/integrations/finance/upload/",
+        {"file": _file("finance.csv", twice.encode("gbk")), "mode": "replace"},
+        follow=True,
+    ).content.decode()
+    assert "“是否结清”列在表头中出现了 2 次：第 B 列“是否结清”、第 C 列“结果”" in page
+    header_only = client.post(
+        "/integrations/finance/upload/",
+        {"file": _file("finance.csv", "学号,是否结清\n".encode()), "mode": "replace"},
+        follow=True,
+    ).content.decode()
+    # A replace with no rows would have emptied the source: refused, and it says why.
+    assert "文件只有表头（第 1 行），没有数据行" in header_only
+    assert not ImportJob.objects.exists() and not SyncRun.objects.exists()

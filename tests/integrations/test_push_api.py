@@ -92,9 +92,12 @@ def test_malformed_rows_are_listed_and_nothing_is_written(client, finance):
     response = push(client, "finance", rows, FINANCE_TOKEN)
     assert response.status_code == 422
     errors = response.json()["errors"]
+    # Rows are counted as people count them (the first row is 第 1 行); index is the array position.
+    assert [e["row"] for e in errors] == [2, 3, 4, 5, 6]
     assert [e["index"] for e in errors] == [1, 2, 3, 4, 5]
     assert "student_number" in errors[0]["reason"] and "cleared" in errors[1]["reason"]
-    assert "重复" in errors[3]["reason"]
+    assert errors[3]["reason"] == "学号 2022000001 与第 1 行重复"
+    assert "第 0 行" not in response.content.decode()
     assert not SourceRow.objects.exists()
 
 

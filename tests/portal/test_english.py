@@ -8,9 +8,10 @@ import pytest
 
 from lixiao.clearance import services
 from lixiao.clearance.models import Step
+from lixiao.demo import survey as demo_survey
 from lixiao.notify.models import Notification
 from lixiao.objections.models import Objection
-from lixiao.portal import demo_survey, tokens
+from lixiao.portal import tokens
 from tests.conftest import record
 from tests.portal.conftest import PDF, complete_form, upload
 

@@ -6,8 +6,9 @@ import pytest
 
 from lixiao.clearance import services
 from lixiao.clearance.models import Event, State, Step
+from lixiao.demo import survey as demo_survey
 from lixiao.objections.models import Objection
-from lixiao.portal import demo_survey, tokens
+from lixiao.portal import tokens
 from lixiao.survey.models import Response
 from tests import factories as f
 from tests.conftest import record

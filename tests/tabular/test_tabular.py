@@ -155,3 +155,74 @@ def uni_user(db):
     from tests.factories import staff
 
     return staff("T0001", "测试老师")
+
+
+def test_column_letters_are_excels():
+    from lixiao.tabular.reader import column_letter
+
+    assert [column_letter(i) for i in (0, 1, 25, 26, 27, 51, 52, 701, 702)] == [
+        "A",
+        "B",
+        "Z",
+        "AA",
+        "AB",
+        "AZ",
+        "BA",
+        "ZZ",
+        "AAA",
+    ]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "学号,结果,学号",  # the same name twice
+        "学号*,结果,学号",  # once marked required, once not: still the same column
+    ],
+)
+def test_a_column_given_twice_refuses_the_file_and_names_it(header):
+    with pytest.raises(TableError) as refused:
+        validate(read_table(f"{header}\n1,通过,2\n".encode(), "a.csv"), COLUMNS)
+    message = str(refused.value)
+    assert "“学号”列在表头中出现了 2 次" in message
+    assert "第 A 列“学号”" in message and "第 C 列“学号”" in message
+
+
+def test_a_column_and_its_alias_together_are_refused_too():
+    columns = [Column("ok", "结果", required=True, aliases=("是否通过",), parse=_result)]
+    with pytest.raises(
+        TableError, match="“结果”列在表头中出现了 2 次：第 B 列“是否通过”、第 C 列“结果”"
+    ):
+        validate(read_table("学号,是否通过,结果\n1,通过,未通过\n".encode(), "a.csv"), columns)
+
+
+def test_a_repeated_column_the_import_does_not_read_is_left_alone():
+    # Exports from other systems often carry two 备注 columns; only columns read are ambiguous.
+    out = validate(read_table("学号,结果,说明,说明\n1,通过,a,b\n".encode(), "a.csv"), COLUMNS)
+    assert [values["number"] for _row, values in out.rows] == ["1"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "学号,结果\n".encode(),
+        "学号,结果\n,\n ,\n".encode(),  # rows of empty cells are no data
+        xlsx([["学号*", "结果*"]]),
+    ],
+)
+def test_a_header_without_data_rows_says_so(data):
+    with pytest.raises(TableError, match="只有表头（第 1 行），没有数据行"):
+        read_table(data, "a.xlsx" if data.startswith(b"PK") else "a.csv")
+
+
+def test_header_refusals_are_in_the_uploaders_language():
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(TableError) as refused:
+        validate(read_table("学号,结果,学号\n1,通过,2\n".encode(), "a.csv"), COLUMNS)
+    # The column names are the file's own (Chinese) headers; the sentence is English.
+    assert str(refused.value).startswith(
+        "The column “学号” appears 2 times in the header: column A “学号”, column C “学号”."
+    )
+    with translation.override("en"), pytest.raises(TableError, match="only the header"):
+        read_table("学号,结果\n".encode(), "a.csv")

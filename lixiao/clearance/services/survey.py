@@ -78,7 +78,7 @@ def delete_question(actor: Actor, question: Question) -> None:
         question.delete()
 
 
-def submit_survey(student_user, form: Form, answers: dict) -> bool:
+def submit_survey(student_user, form: Form, answers: dict, client_ip: str | None = None) -> bool:
     """Store a student's answers once and pass the survey-bound steps; False if already answered.
 
     `form` must be the student's own (the portal reads it through the gate).
@@ -87,7 +87,9 @@ def submit_survey(student_user, form: Form, answers: dict) -> bool:
         with transaction.atomic():
             Response.objects.create(form=form, answers=answers)
             forms_changed([form.id])  # the page shows when the survey was submitted
-            actor = Actor.system(Source.SURVEY, user=student_user)
+            actor = Actor(
+                user=student_user, source=Source.SURVEY, client_ip=client_ip, trusted=True
+            )
             for step in Step.objects.filter(category_id=form.batch.category_id, survey_bound=True):
                 # Refused items (a step not applicable to this student) are reported, not applied.
                 apply_many(actor, form.batch, step, [Item(form.id, State.PASSED)])

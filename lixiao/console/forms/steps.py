@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from lixiao.clearance import rules
 from lixiao.clearance.models import OwnerType, Step
 from lixiao.console.forms import split_values
+from lixiao.directory import codes
 from lixiao.ui import BootstrapMixin, DateInput
 
 
@@ -97,20 +98,60 @@ class ConditionForm(BootstrapMixin, forms.Form):
     values = forms.CharField(
         label=_("取值"),
         required=False,
-        help_text=_("多个取值用顿号、逗号或换行分隔，如：中共党员、中共预备党员"),
+        help_text=_(
+            "多个取值用顿号、逗号或换行分隔。政治面貌可填 GB/T 4762 的名称或代码（如 中共党员、01），"
+            "或分组：中共党员（含预备党员）、民主党派；性别填 男 或 女。"
+        ),
     )
 
     def clean(self):
         data = super().clean()
-        if data.get("attr") and not split_values(data.get("values", "")):
+        attr, values = data.get("attr"), split_values(data.get("values", ""))
+        if attr and not values:
             self.add_error("values", gettext("请填写至少一个取值。"))
+        elif attr == "political_status":
+            data["values_list"] = self._political(values)
+        elif attr == "gender":
+            data["values_list"] = self._gender(values)
+        else:
+            data["values_list"] = values
         return data
+
+    def _political(self, values: list[str]) -> list[str]:
+        """Codes become names (as rosters store them); a word rosters never store is refused:
+        the step would silently apply to nobody."""
+        names, unknown = [], []
+        for value in values:
+            name = value if value in codes.POLITICAL_GROUPS else codes.political_status(value)
+            if name is None:
+                unknown.append(value)
+            elif name not in names:
+                names.append(name)
+        if unknown:
+            self.add_error(
+                "values",
+                gettext(
+                    "政治面貌没有“%(values)s”。请填写 GB/T 4762 的名称或代码（01 中共党员 … 13 群众），"
+                    "或分组：%(groups)s。"
+                )
+                % {
+                    "values": rules.join_names(unknown),
+                    "groups": rules.join_names(codes.POLITICAL_GROUPS),
+                },
+            )
+        return names
+
+    def _gender(self, values: list[str]) -> list[str]:
+        names = [codes.gender(v) for v in values]
+        if not all(names):  # unknown, or 0/9 (stored as no gender: nothing to compare with)
+            self.add_error("values", gettext("性别的取值应为 男 或 女（或代码 1、2）。"))
+        return list(dict.fromkeys(n for n in names if n))
 
     def clause(self) -> dict | None:
         data = self.cleaned_data
         if not data or not data.get("attr") or data.get("DELETE"):
             return None
-        values, op = split_values(data["values"]), data.get("op") or "in"
+        values, op = data["values_list"], data.get("op") or "in"
         return {"attr": data["attr"], "op": op, "values": values[:1] if op == "eq" else values}
 
 

@@ -4,14 +4,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from lixiao import sqlbulk
-from lixiao.directory import idnumbers
+from lixiao.directory import codes, idnumbers
 from lixiao.directory.models import (
-    POLITICAL_STATUSES,
     Staff,
     StudentType,
     User,
 )
-from lixiao.directory.services import StaffEntry, create_colleges, create_staff  # noqa: F401
 from lixiao.tabular.models import ImportJob
 from lixiao.tabular.schema import RowError
 
@@ -49,18 +47,35 @@ def parse_student_type(raw: str) -> str:
 
 
 def parse_gender(raw: str) -> str:
-    if raw not in ("男", "女"):
-        raise ValueError(_("性别应为“男”或“女”"))
-    return raw
+    """男 or 女, also as GB/T 2261.1 codes; 0 and 9 (unknown, not stated) leave it blank."""
+    value = codes.gender(raw)
+    if value is None:
+        raise ValueError(
+            _("性别应为“男”“女”，或 GB/T 2261.1 代码 1（男）、2（女）、0（未知）、9（未说明）")
+        )
+    return value
 
 
 def parse_political_status(raw: str) -> str:
-    # Applicability conditions compare exact words: a variant spelling would silently skip a step.
-    if raw not in POLITICAL_STATUSES:
+    """A GB/T 4762 name, full name or code (01–13), stored as the name.
+
+    Applicability conditions compare these words: a spelling outside the list would silently
+    skip a step, so it is refused with what to write instead.
+    """
+    value = codes.political_status(raw)
+    if value is not None:
+        return value
+    if raw.strip() == codes.DEMOCRATIC_PARTIES:
         raise ValueError(
-            _("政治面貌应为：%(values)s") % {"values": values_list(POLITICAL_STATUSES)}
+            _(
+                "“民主党派”不是具体的政治面貌：请填写所属党派的名称或代码（04–11），如 民盟盟员 或 05"
+            )
         )
-    return raw
+    raise ValueError(
+        _(
+            "政治面貌应为 GB/T 4762 的名称或代码（01 中共党员 … 13 群众），如 共青团员 或 03；可填的全部取值见模板的“说明”工作表"
+        )
+    )
 
 
 class PlaceIndex:

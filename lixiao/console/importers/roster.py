@@ -22,7 +22,7 @@ from lixiao.console.importers.common import (
     staff_by_number,
     usernames_taken,
 )
-from lixiao.directory import idnumbers
+from lixiao.directory import codes, idnumbers
 from lixiao.directory.models import (
     College,
     Student,
@@ -54,7 +54,13 @@ ROSTER_COLUMNS = [
         example=EXAMPLE_ID,
         help=gettext_noop("18 位居民身份证号；最后 6 位是初始密码"),
     ),
-    Column("gender", "性别", parse=parse_gender, example="男"),
+    Column(
+        "gender",
+        "性别",
+        parse=parse_gender,
+        example="男",
+        help=gettext_noop("男、女，或 GB/T 2261.1 代码 1（男）、2（女）"),
+    ),
     Column(
         "college",
         "院系",
@@ -77,7 +83,7 @@ ROSTER_COLUMNS = [
         "政治面貌",
         parse=parse_political_status,
         example="共青团员",
-        help="中共党员 / 中共预备党员 / 共青团员 / 群众 / 民主党派",
+        help=gettext_noop("GB/T 4762 名称或代码，如 中共党员 或 01；全部取值见模板的“说明”工作表"),
     ),
     Column("dormitory", "宿舍", example="桃园3栋201"),
     Column("phone", "联系电话", example="13800000000"),
@@ -95,12 +101,19 @@ ROSTER_COLUMNS = [
     ),
 ]
 # The help texts above are also the template workbook's cell comments, so they stay Chinese
-# (gettext_noop only marks them); the roster page shows them translated. The student-type and
-# political-status help lists the values a file must contain and is not translated.
+# (gettext_noop only marks them); the roster page shows them translated. The student-type help
+# lists the values a file must contain and is not translated.
 ROSTER_NOTES = [
     "院系可填写名称或代码；名单中出现系统里没有的院系或辅导员时，预览页可勾选一并创建。",
     "同一学号在文件中只能出现一次；已在本批次名单中的学生只更新其信息，不新建离校单。",
     "新学生的账号初始密码为身份证件号后 6 位（末位 x 写作大写 X），首次登录须修改。",
+    "政治面貌按 GB/T 4762，可填名称、全称（如“中国共产党党员”）或两位代码，系统保存并显示名称："
+    + "、".join(f"{code} {name}" for code, name, _full in codes.POLITICAL_STATUS_CODES)
+    + "。",
+    "政治面貌也接受常见写法：" + "、".join(codes.POLITICAL_VARIANTS) + "。"
+    "“民主党派”“党员”不能确定是哪一项，请填写具体名称或代码。",
+    "性别按 GB/T 2261.1，可填 男、女（或 男性、女性）或代码 1（男）、2（女）；"
+    "0（未知的性别）、9（未说明的性别）按未填写保存。",
 ]
 
 

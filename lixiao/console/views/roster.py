@@ -16,7 +16,7 @@ from lixiao.accounts.roles import role_required
 from lixiao.clearance.models import Batch
 from lixiao.console import importers
 from lixiao.console.forms.imports import RosterConfirmForm, UploadForm
-from lixiao.directory import idnumbers
+from lixiao.directory import codes, idnumbers
 from lixiao.tabular import jobs
 from lixiao.tabular.models import ImportJob
 from lixiao.tabular.reader import TableError
@@ -50,6 +50,8 @@ def start_preview(request, kind: str, context: dict) -> ImportJob | None:
         messages.error(request, _("请选择要上传的 .xlsx 或 .csv 文件。"))
         return None
     upload = form.cleaned_data["file"]
+    # The import is audited when confirmed, possibly by the worker: it keeps the client's address.
+    context = {**context, "client_ip": client_ip(request)}
     try:
         context = {
             **context,
@@ -114,6 +116,7 @@ def roster(request, batch_id: int):
             "form": UploadForm(),
             "recent": recent,
             "columns": importers.ROSTER_COLUMNS,
+            "political_codes": codes.POLITICAL_STATUS_CODES,
             "background_rows": importers.BACKGROUND_ROWS,
         },
     )

@@ -116,23 +116,29 @@ def parse_row(data, strict: bool = True) -> Row:
 
 
 def check_rows(payload: list) -> tuple[list[Row], list[dict]]:
-    """Parse every row; errors carry the row's index so the sender can fix exactly that row."""
+    """Parse every row; each error names the row so the sender can fix exactly that row.
+
+    `row` counts from 1 as people do (the reasons say 第 N 行 with the same number); `index` is
+    the row's 0-based position in the array, for programs.
+    """
     rows, errors, seen = [], [], {}
     for index, data in enumerate(payload):
+        number = index + 1
         try:
             row = parse_row(data)
         except ValueError as exc:
-            errors.append({"index": index, "reason": str(exc)})
+            errors.append({"row": number, "index": index, "reason": str(exc)})
             continue
         if row.student_number in seen:
             errors.append(
                 {
+                    "row": number,
                     "index": index,
                     "reason": f"学号 {row.student_number} 与第 {seen[row.student_number]} 行重复",
                 }
             )
             continue
-        seen[row.student_number] = index
+        seen[row.student_number] = number
         rows.append(row)
     return rows, errors
 

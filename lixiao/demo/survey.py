@@ -1,4 +1,8 @@
-"""The demo university's undergraduate survey (调查问卷): five realistic questions."""
+"""The demo university's undergraduate survey (调查问卷): five realistic questions.
+
+Seeded with the 本科生离校 category, so an undergraduate (2022000001 in README's walk-through)
+finds 填写调查问卷 on their form page; tests use the same questions.
+"""
 
 from lixiao.survey.models import Question
 
