@@ -2,6 +2,7 @@
 and (LIXIAO_OFFICE_TOTP) the office's forced second-factor enrolment."""
 
 import time
+from functools import cache
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -11,9 +12,19 @@ from django.urls import reverse
 
 from lixiao.accounts import sso, totp
 
-_OPEN_PREFIXES = ("/accounts/password/", "/accounts/logout/", "/static/", "/verify/", "/i18n/")
-# While the office must enrol a second factor, only the enrolment page itself and these.
-_TOTP_OPEN_PREFIXES = ("/accounts/logout/", "/static/", "/verify/", "/i18n/")
+
+@cache
+def _always_open() -> tuple[str, ...]:
+    """Paths a person may reach whatever they still owe (from the URLconf, read once):
+    logging out, static files, the public certificate check, the language switch."""
+    verify = reverse("verify:verify", args=["x"]).removesuffix("x/")
+    return (reverse("accounts:logout"), settings.STATIC_URL, verify, reverse("set_language"))
+
+
+@cache
+def _open_with_initial_password() -> tuple[str, ...]:
+    """Besides those, the password page: a person with the initial password must reach it."""
+    return (reverse("accounts:password_change"), *_always_open())
 
 
 def go_to(request, url: str) -> HttpResponse:
@@ -46,7 +57,7 @@ class AccountGateMiddleware:
             # A CAS login never used the initial password: it is not forced to change it.
             if (
                 user.uses_initial_password
-                and not request.path.startswith(_OPEN_PREFIXES)
+                and not request.path.startswith(_open_with_initial_password())
                 and not sso.session_is_cas(request)
             ):
                 return go_to(request, reverse("accounts:password_change"))
@@ -54,6 +65,7 @@ class AccountGateMiddleware:
                 # base.html leaves out the header's htmx bell, which would only be redirected.
                 request.lixiao_totp_forced = True
                 setup = reverse("accounts:totp")
-                if request.path != setup and not request.path.startswith(_TOTP_OPEN_PREFIXES):
+                # While the office must enrol a second factor: only the enrolment page and those.
+                if request.path != setup and not request.path.startswith(_always_open()):
                     return go_to(request, setup)
         return self.get_response(request)

@@ -71,9 +71,6 @@ class SearchForm(forms.Form):
                 choices=[*ANY, *State.choices],
             )
 
-    def step_fields(self):
-        return [self[f"s{step.id}"] for step in self.steps]
-
     def filters(self) -> Filters:
         """The valid part of the query: an invalid field counts as 'any' and shows its error."""
         self.is_valid()  # the errors show beside their fields; the core reads the values

@@ -22,15 +22,6 @@ def freshness(source_ids) -> dict[int, object]:
     )
 
 
-def row_freshness(source_id: int, student_numbers) -> dict[str, object]:
-    """When the source last confirmed each student's row (absent: no row, so no data)."""
-    return dict(
-        SourceRow.objects.filter(
-            source_id=source_id, student_number__in=list(student_numbers)
-        ).values_list("student_number", "checked_at")
-    )
-
-
 def form_freshness(form) -> dict[int, dict]:
     """Per automatic step of one form: its source's name, last data and this student's row time.
 

@@ -15,7 +15,6 @@ from lixiao.clearance.rules import Refused
 from lixiao.clearance.services.audit import log
 from lixiao.clearance.services.base import (
     EVENT_COLUMNS,
-    SYSTEM_SOURCES,
     Actor,
     Closed,
     Forbidden,
@@ -86,7 +85,6 @@ from lixiao.clearance.services.versions import categories_changed, forms_changed
 
 __all__ = [
     "EVENT_COLUMNS",
-    "SYSTEM_SOURCES",
     "UNDOABLE_ACTIONS",
     "Actor",
     "Closed",

@@ -3,9 +3,6 @@
 import uuid
 from dataclasses import dataclass, field
 
-from lixiao.clearance.models import (
-    Source,
-)
 from lixiao.clearance.rules import Refused
 
 EVENT_COLUMNS = (
@@ -24,7 +21,6 @@ EVENT_COLUMNS = (
     "group",
     "data",
 )
-SYSTEM_SOURCES = {Source.SYNC, Source.CASCADE, Source.SURVEY, Source.ROSTER}
 
 
 class NotFound(Exception):
