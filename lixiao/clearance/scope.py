@@ -183,6 +183,24 @@ def reach(
     return Reach(user, grants[0].batch, ordered, grants)
 
 
+def handle_filter(user, batch: Batch, step: Step) -> Q:
+    """Reach.handle_filter(step) for one step, reading only that step's grants: the writer asks
+    this on every change, and needs neither the person's other steps nor their departments."""
+    if is_office(user):
+        return Q(batch=batch)
+    if not user or not user.is_authenticated:
+        return NOTHING
+    day = today()
+    grants = [
+        g
+        for g in Grant.objects.filter(user=user, batch=batch, step=step).select_related(
+            "batch", "step"
+        )
+        if in_force(g, day)
+    ]
+    return Q(batch=batch) & _union(grants) if grants else NOTHING
+
+
 def batches(user, grants: list[Grant] | None = None) -> list[Batch]:
     """The batches a person handles in: every batch for the office; for others the enabled
     batches where a grant is in force today. Newest first."""

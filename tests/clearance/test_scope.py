@@ -77,11 +77,18 @@ def test_in_memory_answers_equal_the_sql_filters(uni, specs, assigned, enabled):
                     Form.objects.filter(reach.handle_filter(step)).values_list("id", flat=True)
                 )
                 assert handled == {fid for fid, c, k in rows if reach.may_handle(step, c, k)}
+                # The writer's own question, asked without the whole reach: the same answer.
+                writer = scope.handle_filter(user, uni.batch, step)
+                assert set(Form.objects.filter(writer).values_list("id", flat=True)) == handled
                 assert handled <= in_sql  # whoever handles a step on a form may read it
                 if handled:
                     expected_handlers[step.id][user.id] = handled
         for step in steps.values():
             assert scope.handlers(uni.batch, step.id, rows) == expected_handlers[step.id]
+            for name, user in people.items():  # no grant in force on this step: nothing to handle
+                if user.id not in expected_handlers[step.id]:
+                    writer = Form.objects.filter(scope.handle_filter(user, uni.batch, step))
+                    assert not writer.exists(), name
         transaction.set_rollback(True)
 
 

@@ -57,13 +57,7 @@ def _check_open(actor: Actor, batch: Batch) -> None:
 
 def _allowed_forms(actor: Actor, batch: Batch, step: Step, form_ids: list[int]) -> set[int]:
     """The forms among these on which the actor may change the step (the gate's filter)."""
-    if actor.trusted:
-        q = Q(batch=batch)
-    else:
-        reach = scope.reach(actor.user, batch.id)
-        if reach is None:
-            return set()
-        q = reach.handle_filter(step)
+    q = Q(batch=batch) if actor.trusted else scope.handle_filter(actor.user, batch, step)
     allowed: set[int] = set()
     for part in sqlbulk.chunks(form_ids):
         allowed.update(Form.objects.filter(q, id__in=part).values_list("id", flat=True))
