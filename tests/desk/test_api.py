@@ -5,6 +5,7 @@ import json
 import pytest
 from django.test import Client
 
+from lixiao.clearance import services
 from lixiao.clearance.models import State
 from tests import factories as f
 from tests.conftest import record
@@ -129,3 +130,22 @@ def test_every_record_says_whether_it_is_required_final_and_applicable(uni, as_u
     schema = c.get("/api/v1/openapi.json").json()["components"]["schemas"]["RecordOut"]
     assert {"required", "is_final", "applicable"} <= set(schema["required"])
     assert "选办" in schema["properties"]["required"]["description"]
+
+
+def test_a_pass_answers_the_state_its_own_transaction_left(uni, as_user, monkeypatch):
+    """Another writer's revoke, landing between our commit and our answer, must not show in it."""
+    rec = record(uni.form, "学生公寓")
+    office = services.Actor(user=uni.office, source="admin")
+    real = services.set_state
+
+    def then_another_writer(actor, record_id, to_state, note=""):
+        outcome = real(actor, record_id, to_state, note)
+        services.revoke_record(office, record_id, "另一处撤销")  # committed right after ours
+        return outcome
+
+    monkeypatch.setattr(services, "set_state", then_another_writer)
+    answer = post(as_user(uni.dorm), f"{API}/records/{rec.id}/pass", {"note": "已退宿"})
+    assert answer.status_code == 200
+    assert answer.json()["state"] == "passed" and answer.json()["note"] == "已退宿"
+    rec.refresh_from_db()
+    assert rec.state == "pending" and rec.note == "另一处撤销"  # the later writer did land
