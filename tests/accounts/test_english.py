@@ -63,10 +63,11 @@ def test_the_switch_is_on_the_login_page_with_each_language_in_its_own_name(clie
     form = switcher(html_of(client.get("/accounts/login/?next=/inbox/")))
     assert 'name="csrfmiddlewaretoken"' in form
     assert '<input type="hidden" name="next" value="/accounts/login/?next=/inbox/">' in form
-    assert 'name="language"' in form and 'onchange="this.form.submit()"' in form
+    assert 'name="language"' in form and "data-autosubmit" in form
     assert re.search(r'<option value="zh-hans" lang="zh-hans" selected>简体中文</option>', form)
     assert re.search(r'<option value="en" lang="en">English</option>', form)
-    assert "<noscript>" in form
+    # The form's own button: shown without script, and with it once keys changed the choice.
+    assert "data-autosubmit-button>切换</button>" in form
     # In English the names stay the same (each in its own language); English is selected.
     form_en = switcher(html_of(client.get("/accounts/login/", **EN)))
     assert "简体中文" in form_en and re.search(r'value="en" lang="en" selected>English<', form_en)

@@ -17,7 +17,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 try:
-    from playwright.sync_api import Browser, Page, sync_playwright
+    from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 except ImportError:  # the dev extra is not installed
     sync_playwright = None
 
@@ -76,8 +76,60 @@ def _audit_flushable(transactional_db):
             cursor.execute(sql)
 
 
+# Every page reports each Content-Security-Policy violation to the test (a blocked inline
+# script, style or handler, an eval, an asset from another origin): the page may not notice,
+# a person would (a dead button, an unstyled bar), so the test fails on any.
+_CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => window.__lixiaoCSPViolation({
+  directive: e.effectiveDirective, blocked: e.blockedURI, source: e.sourceFile,
+  line: e.lineNumber, sample: e.sample, page: location.href,
+}), true);
+"""
+
+
+class CSPWatch:
+    """The CSP violations reported by every page of every context a test opened."""
+
+    def __init__(self) -> None:
+        self.violations: list[dict] = []
+
+    def attach(self, context: BrowserContext) -> None:
+        context.expose_binding(
+            "__lixiaoCSPViolation", lambda _source, violation: self.violations.append(violation)
+        )
+        context.add_init_script(_CSP_LISTENER)
+        # Chromium also logs a violation on the console (one in a worker has no DOM event).
+        context.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.violations.append(
+                {"console": message.text, "page": message.page and message.page.url}
+            )
+
+    def report(self) -> str:
+        return "\n".join(f"  {v}" for v in self.violations)
+
+
+class WatchedBrowser:
+    """The session's Chromium, with every new context watched for CSP violations."""
+
+    def __init__(self, browser: Browser, watch: CSPWatch) -> None:
+        self._browser = browser
+        self.csp = watch
+
+    def new_context(self, **options) -> BrowserContext:
+        context = self._browser.new_context(**options)
+        self.csp.attach(context)
+        return context
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
-def browser() -> Browser:
+def chromium() -> Browser:
+    """One Chromium for the whole run; each test gets its own contexts (no shared session)."""
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield b
@@ -85,12 +137,25 @@ def browser() -> Browser:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Page:
+def browser(chromium: Browser) -> WatchedBrowser:
+    """Chromium for one test: it fails if any page it opened broke the Content-Security-Policy."""
+    watched = WatchedBrowser(chromium, CSPWatch())
+    yield watched
+    if watched.csp.violations:
+        pytest.fail(
+            "the page broke the Content-Security-Policy:\n" + watched.csp.report(), pytrace=False
+        )
+
+
+@pytest.fixture
+def page(browser: WatchedBrowser) -> Page:
     """A fresh context per test: no cookies or session shared between tests."""
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
     context.set_default_timeout(15_000)
     pg = context.new_page()
     yield pg
+    if not pg.is_closed():
+        pg.evaluate("0")  # a round trip: a violation reported just before has reached the watch
     context.close()
 
 
@@ -128,3 +193,33 @@ def screenshot(request, page: Page):
         return width
 
     return shoot
+
+
+# --- Accessibility: axe-core (shipped inside axe-playwright-python) on a loaded page ----------
+
+# The rules of WCAG 2.0 / 2.1 levels A and AA (what GB/T 37668-2019 asks of web content) and
+# axe's best practices (landmarks, one h1, heading order …).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+BLOCKING = ("serious", "critical")
+
+
+def axe_violations(page: Page, impacts=BLOCKING) -> list[str]:
+    """Run axe on the page as it is now; one line per violated rule of the given impacts."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    if not page.evaluate("typeof window.axe === 'object'"):  # once per page, not per width
+        page.evaluate(AXE_SCRIPT)
+    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+    found = page.evaluate("options => axe.run(document, options)", options)["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(_node(node) for node in v["nodes"][:5])
+        for v in found
+        if v["impact"] in impacts
+    ]
+
+
+def _node(node: dict) -> str:
+    """Where, and axe's own words on what is wrong there (e.g. the contrast ratio and colours)."""
+    why = [check["message"] for check in node.get("any", []) + node.get("all", [])]
+    return " ".join(node["target"]) + (f" [{why[0]}]" if why else "")

@@ -1,5 +1,7 @@
 """In a real browser, the office sets up a season: a category of 4 steps, a batch, a college grant."""
 
+import re
+
 import pytest
 
 from lixiao.clearance.models import Batch, Grant, Step
@@ -57,10 +59,8 @@ def test_office_sets_up_category_batch_and_grant(uni, live_server, page, screens
     # Move 学生公寓 up with htmx: the table is replaced in place, the page is not reloaded.
     page.evaluate("window.__stayed = true")
     page.click("button[aria-label='上移 学生公寓']")
-    page.wait_for_function(
-        "document.querySelector('#steps').innerText.indexOf('学生公寓') < "
-        "document.querySelector('#steps').innerText.indexOf('组织关系转移')"
-    )
+    # (a locator, not wait_for_function: that evals its text, which the page's CSP refuses)
+    page.locator("#steps", has_text=re.compile("学生公寓.*组织关系转移", re.S)).wait_for()
     assert page.evaluate("window.__stayed") is True
     width = screenshot("category-steps")
     assert width <= 375, f"the steps page scrolls sideways on a phone ({width} px wide)"

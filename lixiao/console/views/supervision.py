@@ -92,7 +92,7 @@ def daily_chart(daily: list[tuple], width: int = 720, height: int = 200) -> str:
     label = escape(_("每日办结人数"))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'class="w-100" style="max-height:{height}px" aria-label="{label}">',
+        f'class="w-100 svg-chart" aria-label="{label}">',
         f'<text x="{pad_left - 6}" y="{pad_top + 4}" text-anchor="end" font-size="11">{top}</text>',
         f'<text x="{pad_left - 6}" y="{height - pad_bottom}" text-anchor="end" font-size="11">0</text>',
         f'<line x1="{pad_left}" y1="{height - pad_bottom}" x2="{width}" y2="{height - pad_bottom}" '
