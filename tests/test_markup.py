@@ -217,3 +217,32 @@ def test_the_checks_see_what_they_look_for():
         "inline <script>: 'alert(1)'",
     ]
     assert markup.unlabelled() == ["<input name='q' id=None>"]
+
+
+def test_an_expired_form_gets_our_page_not_djangos(client):
+    # Django's own CSRF failure page carries an inline <style> the policy refuses, in English.
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/accounts/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "表单已过期，未能提交" in html and "刷新后重新提交" in html
+    markup = Markup()
+    markup.feed(html)
+    assert markup.inline == [] and markup.unlabelled() == []
+    english = strict.post("/accounts/login/", {}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The form has expired and was not sent" in english
+
+
+def test_a_server_error_page_says_what_to_do(rf):
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/desk/"))
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "系统暂时无法完成您的请求" in html and "信息化部门" in html
+    assert 'lang="zh-hans"' in html
+    markup = Markup()
+    markup.feed(html)
+    assert markup.inline == []
