@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 
 from lixiao.clearance.models import Grant
-from lixiao.portal import demo_survey
+from lixiao.demo import survey as demo_survey
 from tests.portal.conftest import complete_form
 from tests.test_config import run
 

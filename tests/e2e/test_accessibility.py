@@ -13,7 +13,7 @@ import xlsxwriter
 
 from lixiao.clearance import departure_code
 from lixiao.clearance.models import Grant
-from lixiao.portal import demo_survey
+from lixiao.demo import survey as demo_survey
 from tests import factories as f
 from tests.console.importing import roster_file, roster_row
 from tests.e2e.conftest import DESKTOP, PHONE, axe_violations, login

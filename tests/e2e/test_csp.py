@@ -4,7 +4,7 @@ out of inline code (lixiao.js, classes, htmx's config) still works on the pages 
 import pytest
 
 from lixiao.clearance.models import State
-from lixiao.portal import demo_survey
+from lixiao.demo import survey as demo_survey
 from tests import factories as f
 from tests.conftest import record
 from tests.e2e.conftest import login
