@@ -23,16 +23,19 @@ if PRODUCTION:
         raise ImproperlyConfigured(
             "ALLOWED_HOSTS is not set: list the host names that serve Lixiao"
         )
-    ID_NUMBER_KEY = env.required(
+    env.required(
         "LIXIAO_ID_KEY", "production needs the key that encrypts ID numbers (32+ random characters)"
     )
+    ID_NUMBER_KEYS = env.secrets("LIXIAO_ID_KEY")
 else:
     # Development default only: safe because it never leaves this machine.
     SECRET_KEY = env.text(
         "SECRET_KEY", "dev-insecure-lixiao-key-change-me-in-production-0123456789"
     )
     ALLOWED_HOSTS = env.items("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
-    ID_NUMBER_KEY = env.text("LIXIAO_ID_KEY", hashlib.sha256(SECRET_KEY.encode()).hexdigest())
+    ID_NUMBER_KEYS = env.secrets("LIXIAO_ID_KEY", hashlib.sha256(SECRET_KEY.encode()).hexdigest())
+# ID_NUMBER_KEYS seal ID numbers and TOTP secrets, the current one first; older ones stay listed
+# until `manage.py rotate_keys` has re-sealed every value they made (lixiao.keyring).
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -59,6 +62,7 @@ INSTALLED_APPS = [
     "lixiao.console",
     "lixiao.api",
     "lixiao.demo",  # the demo university (manage.py seed_demo)
+    "lixiao.ops",
 ]
 
 MIDDLEWARE = [
