@@ -288,6 +288,10 @@ LIXIAO_SYNC_EVERY_MINUTES = env.integer("LIXIAO_SYNC_EVERY_MINUTES", 10)
 # (or already passed) while students are still pending on it.
 LIXIAO_DEADLINE_REMIND_DAYS = env.integer("LIXIAO_DEADLINE_REMIND_DAYS", 3)
 
+# --- Operations (lixiao.ops) -------------------------------------------------------------------
+# `manage.py backup` seals the archive with this key when it is set (and `restore` needs it).
+LIXIAO_BACKUP_KEY = env.text("LIXIAO_BACKUP_KEY", "")
+
 # --- Student portal (lixiao.portal) -----------------------------------------------------------
 # Show the handler's personal name in a step's history to the student (off: only the unit).
 LIXIAO_SHOW_HANDLER_NAMES = env.flag("LIXIAO_SHOW_HANDLER_NAMES", False)
