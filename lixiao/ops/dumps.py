@@ -14,6 +14,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,29 +134,34 @@ def sqlite_target(connection) -> Path:
     return Path(name)
 
 
+def _matches(member_file, sha256: str) -> bool:
+    digest = hashlib.sha256()
+    while chunk := member_file.read(1 << 20):
+        digest.update(chunk)
+    member_file.seek(0)
+    return digest.hexdigest() == sha256
+
+
 def sqlite_restore(connection, member_file, sha256: str, workdir: Path) -> None:
-    """Unzip the member next to the target (not in `workdir`: the rename must stay on one file
-    system to be atomic) while checking its checksum; check the database file itself; only
-    then move it into place (one rename: all or nothing)."""
+    """Check the member's checksum, unzip it next to the target (not in `workdir`: the rename
+    must stay on one file system to be atomic), check the database file itself; only then
+    move it into place (one rename: all or nothing)."""
     target = sqlite_target(connection)
+    if not _matches(member_file, sha256):
+        raise DumpError("备份中的数据库文件校验和不符：备份文件已损坏，请换一个备份")
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = target.parent / f".{target.name}.restoring"
-    digest = hashlib.sha256()
-
-    class Hashing:
-        def read(self, n=-1):
-            data = member_file.read(n)
-            digest.update(data)
-            return data
-
     try:
-        with gzip.GzipFile(fileobj=Hashing(), mode="rb") as src, open(staged, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-        if digest.hexdigest() != sha256:
-            raise DumpError("备份中的数据库文件校验和不符：备份文件已损坏，请换一个备份")
+        try:
+            with gzip.GzipFile(fileobj=member_file, mode="rb") as src, open(staged, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        except (OSError, EOFError, zlib.error):
+            raise DumpError("备份中的数据库文件无法解压：备份文件已损坏，请换一个备份") from None
         check = sqlite3.connect(staged)
         try:
             (result,) = check.execute("PRAGMA integrity_check").fetchone()
+        except sqlite3.DatabaseError as exc:
+            result = str(exc)
         finally:
             check.close()
         if result != "ok":
@@ -228,14 +234,11 @@ def postgres_snapshot(connection, workdir: Path) -> tuple[Path, Facts]:
 
 
 def postgres_restore(connection, member_file, sha256: str, workdir: Path) -> None:
-    staged = workdir / POSTGRES_MEMBER
-    digest = hashlib.sha256()
-    with open(staged, "wb") as out:
-        while chunk := member_file.read(1 << 20):
-            digest.update(chunk)
-            out.write(chunk)
-    if digest.hexdigest() != sha256:
+    if not _matches(member_file, sha256):
         raise DumpError("备份中的数据库文件校验和不符：备份文件已损坏，请换一个备份")
+    staged = workdir / POSTGRES_MEMBER
+    with open(staged, "wb") as out:
+        shutil.copyfileobj(member_file, out, 1 << 20)
     connection.close()
     # One transaction: a failure half-way leaves the target as empty as it was.
     _run(

@@ -148,7 +148,9 @@ def restore(path, connection, passphrase: str | None = None, files_only: bool = 
         tar_path = path
         if sealing.is_sealed(path):
             if not passphrase:
-                raise BackupError("这个备份已加密：请设置 LIXIAO_BACKUP_KEY（备份时用的密钥）后再恢复")
+                raise BackupError(
+                    "这个备份已加密：请设置 LIXIAO_BACKUP_KEY（备份时用的密钥）后再恢复"
+                )
             tar_path = workdir / "archive.tar"
             try:
                 sealing.unseal_file(path, tar_path, passphrase)
@@ -164,7 +166,9 @@ def restore(path, connection, passphrase: str | None = None, files_only: bool = 
             try:
                 manifest = json.load(_member(tar, archive.MANIFEST))
             except (BackupError, ValueError):
-                raise BackupError(f"{path} 不是 Lixiao 备份文件（没有可读的 manifest.json）") from None
+                raise BackupError(
+                    f"{path} 不是 Lixiao 备份文件（没有可读的 manifest.json）"
+                ) from None
             check_version(manifest)
             vendor = manifest["database"]["vendor"]
             if vendor != connection.vendor:
@@ -180,9 +184,7 @@ def restore(path, connection, passphrase: str | None = None, files_only: bool = 
             plan = _plan_files(tar, manifest)
             if not files_only:
                 member = _member(tar, manifest["database"]["member"])
-                restore_db = (
-                    dumps.sqlite_restore if vendor == "sqlite" else dumps.postgres_restore
-                )
+                restore_db = dumps.sqlite_restore if vendor == "sqlite" else dumps.postgres_restore
                 try:
                     restore_db(connection, member, manifest["database"]["sha256"], workdir)
                 except dumps.DumpError as exc:

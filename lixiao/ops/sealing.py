@@ -94,9 +94,7 @@ def unseal_file(source, target, passphrase: str) -> None:
             try:
                 out.write(aead.decrypt(_nonce(prefix, counter, last), chunk, header))
             except InvalidTag:
-                raise SealError(
-                    "wrong key" if counter == 0 else "changed or cut short"
-                ) from None
+                raise SealError("wrong key" if counter == 0 else "changed or cut short") from None
             if last:
                 return
             chunk, counter = following, counter + 1

@@ -16,7 +16,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--output", required=True, help="the archive to write (never overwritten)")
+        parser.add_argument(
+            "--output", required=True, help="the archive to write (never overwritten)"
+        )
 
     def handle(self, *args, **options):
         passphrase = settings.LIXIAO_BACKUP_KEY or None
