@@ -135,6 +135,7 @@ def sqlite_target(connection) -> Path:
 
 
 def _matches(member_file, sha256: str) -> bool:
+    """Whether the member's SHA-256 is this; the member is read to its end and rewound."""
     digest = hashlib.sha256()
     while chunk := member_file.read(1 << 20):
         digest.update(chunk)

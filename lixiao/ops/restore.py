@@ -35,7 +35,17 @@ def applied_migrations(connection) -> list[str]:
         return sorted(f"{app}.{name}" for app, name in cursor.fetchall())
 
 
+REQUIRED = {
+    "format": str, "lixiao_version": str, "created_at": str, "database": dict, "migrations": list,
+    "tables": dict, "files": list,
+}  # fmt: skip
+
+
 def check_version(manifest: dict) -> None:
+    if not isinstance(manifest, dict) or any(
+        not isinstance(manifest.get(key), kind) for key, kind in REQUIRED.items()
+    ):
+        raise BackupError("备份清单 manifest.json 不完整：这不是本程序写出的备份，或已损坏")
     if manifest.get("format") != archive.FORMAT:
         raise BackupError(
             f"备份格式 {manifest.get('format')!r} 不是本程序能读的 {archive.FORMAT}：请用制作它的 Lixiao 版本恢复"
@@ -136,8 +146,11 @@ def _count(connection, tables: dict) -> list[str]:
     return wrong
 
 
-def restore(path, connection, passphrase: str | None = None, files_only: bool = False) -> dict:
-    """Restore the archive at `path` into `connection`'s database and the files' storages."""
+def restore(
+    path, connection, passphrase: str | None = None, files_only: bool = False, dry_run: bool = False
+) -> dict:
+    """Restore the archive at `path` into `connection`'s database and the files' storages.
+    dry_run: every check (key, manifest, version, empty target, checksums), nothing written."""
     path = Path(path)
     if not path.is_file():
         raise BackupError(f"找不到备份文件 {path}")
@@ -182,7 +195,12 @@ def restore(path, connection, passphrase: str | None = None, files_only: bool = 
             else:
                 ensure_empty(connection)
             plan = _plan_files(tar, manifest)
-            if not files_only:
+            if dry_run:
+                database = manifest["database"]
+                if not dumps._matches(_member(tar, database["member"]), database["sha256"]):
+                    raise BackupError("备份中的数据库文件校验和不符：备份文件已损坏，请换一个备份")
+                plan = []
+            elif not files_only:
                 member = _member(tar, manifest["database"]["member"])
                 restore_db = dumps.sqlite_restore if vendor == "sqlite" else dumps.postgres_restore
                 try:

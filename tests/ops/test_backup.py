@@ -61,6 +61,11 @@ def test_backup_change_restore_compare_and_refusals(tmp_path, places):
     )
     assert source.snapshot(tmp_path / "still.json") == changed
 
+    # A dry run checks everything and writes nothing.
+    checked = target.manage("restore", "--dry-run", str(archive), LIXIAO_BACKUP_KEY=KEY)
+    assert checked.returncode == 0 and "检查通过" in checked.stdout, checked.stderr
+    assert target.tables() == 0
+
     # The drill: restore into an empty database; everything is as it was at the backup.
     done = target.manage("restore", str(archive), LIXIAO_BACKUP_KEY=KEY)
     assert done.returncode == 0, done.stderr
@@ -95,6 +100,7 @@ def test_backup_change_restore_compare_and_refusals(tmp_path, places):
     damaged = tmp_path / "damaged.tar"
     rewrite(plain, damaged, lambda n, d: d[:-9] + bytes(9) if n.startswith("database.") else d)
     refused(spare.manage("restore", str(damaged)), "校验和不符")
+    refused(spare.manage("restore", "--dry-run", str(damaged)), "校验和不符")
     # … a damaged sealed archive …
     cut = tmp_path / "cut.backup"
     cut.write_bytes(archive.read_bytes()[: -(1 << 16)])

@@ -178,3 +178,18 @@ def test_the_form_page_links_to_the_account_page(uni):
     client = Client()
     client.force_login(uni.student.user)
     assert 'href="/me/account/"' in client.get("/me/").content.decode()
+
+
+def test_the_account_page_reads_in_fixed_queries(uni):
+    client = logged_in(uni.student.user)
+    client.get("/me/account/")  # the session refresh after login is not the page's
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/me/account/").status_code == 200
+        return len(queries)
+
+    few = count()
+    for _ in range(12):  # more logins than the page shows
+        logged_in(uni.student.user)
+    assert count() == few

@@ -22,6 +22,11 @@ class Command(BaseCommand):
             action="store_true",
             help="only the uploaded files (after a restore whose files step failed)",
         )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="every check (key, version, empty target, checksums), nothing written",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -30,9 +35,16 @@ class Command(BaseCommand):
                 connection,
                 settings.LIXIAO_BACKUP_KEY or None,
                 files_only=options["files_only"],
+                dry_run=options["dry_run"],
             )
         except restore.BackupError as exc:
             raise CommandError(str(exc)) from None
+        if options["dry_run"]:
+            self.stdout.write(
+                f"检查通过（未写入任何数据）：备份时间 {manifest['created_at']}，"
+                f"Lixiao {manifest['lixiao_version']}，上传文件 {len(manifest['files'])} 个"
+            )
+            return
         services.log(
             services.Actor.system(Source.ADMIN),
             "ops.restore.completed",
