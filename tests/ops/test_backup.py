@@ -65,6 +65,11 @@ def test_backup_change_restore_compare_and_refusals(tmp_path, places):
     checked = target.manage("restore", "--dry-run", str(archive), LIXIAO_BACKUP_KEY=KEY)
     assert checked.returncode == 0 and "检查通过" in checked.stdout, checked.stderr
     assert target.tables() == 0
+    # Restored under other ID keys, the ID numbers could not be read: restore says which key.
+    other_keys = target.manage(
+        "restore", "--dry-run", str(archive), LIXIAO_BACKUP_KEY=KEY, LIXIAO_ID_KEY="k" * 40
+    )
+    assert other_keys.returncode == 0 and "LIXIAO_ID_KEY" in other_keys.stderr
 
     # The drill: restore into an empty database; everything is as it was at the backup.
     done = target.manage("restore", str(archive), LIXIAO_BACKUP_KEY=KEY)

@@ -44,6 +44,7 @@ class Command(BaseCommand):
                 f"检查通过（未写入任何数据）：备份时间 {manifest['created_at']}，"
                 f"Lixiao {manifest['lixiao_version']}，上传文件 {len(manifest['files'])} 个"
             )
+            self.warn_keys(manifest)
             return
         services.log(
             services.Actor.system(Source.ADMIN),
@@ -61,6 +62,9 @@ class Command(BaseCommand):
             f"恢复完成：备份时间 {manifest['created_at']}，{len(manifest['tables'])} 张表 {rows} 行"
             f"（已核对），上传文件 {len(manifest['files'])} 个"
         )
+        self.warn_keys(manifest)
+
+    def warn_keys(self, manifest):
         if manifest["needs_keys"]:
             self.stderr.write(
                 f"  注意：部分身份证件号由密钥 {', '.join(manifest['needs_keys'])} 加密，"
