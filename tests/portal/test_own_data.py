@@ -193,3 +193,18 @@ def test_the_account_page_reads_in_fixed_queries(uni):
     for _ in range(12):  # more logins than the page shows
         logged_in(uni.student.user)
     assert count() == few
+
+
+def test_failed_logins_on_my_account_are_mine_to_see(uni):
+    Client(REMOTE_ADDR="10.6.6.6").post(
+        "/accounts/login/", {"username": uni.student.user.username, "password": "wrong-guess"}
+    )
+    Client(REMOTE_ADDR="10.7.7.7").post(
+        "/accounts/login/", {"username": uni.student_lit.user.username, "password": "wrong-guess"}
+    )
+    client = logged_in(uni.student.user)
+    actions = [
+        (e["action"], e["client_ip"])
+        for e in json.loads(download(client, "json").content)["logins"]
+    ]
+    assert actions == [("登录成功", "10.1.2.3"), ("登录失败", "10.6.6.6")]  # newest first
