@@ -1,6 +1,7 @@
 """Typed readers of environment variables (with *_FILE for secrets)."""
 
 import os
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -53,6 +54,12 @@ def number(name: str, default: float) -> float:
 
 def items(name: str, default: str = "") -> list[str]:
     return [part.strip() for part in (text(name) or default).split(",") if part.strip()]
+
+
+def secrets(name: str, default: str = "") -> list[str]:
+    """Several secrets, newest first: separated by commas, spaces or lines (a *_FILE may hold
+    one per line)."""
+    return [part for part in re.split(r"[,\s]+", text(name) or default) if part]
 
 
 def required(name: str, why: str) -> str:

@@ -24,16 +24,19 @@ if PRODUCTION:
         raise ImproperlyConfigured(
             "ALLOWED_HOSTS is not set: list the host names that serve Lixiao"
         )
-    ID_NUMBER_KEY = env.required(
+    env.required(
         "LIXIAO_ID_KEY", "production needs the key that encrypts ID numbers (32+ random characters)"
     )
+    ID_NUMBER_KEYS = env.secrets("LIXIAO_ID_KEY")
 else:
     # Development default only: safe because it never leaves this machine.
     SECRET_KEY = env.text(
         "SECRET_KEY", "dev-insecure-lixiao-key-change-me-in-production-0123456789"
     )
     ALLOWED_HOSTS = env.items("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
-    ID_NUMBER_KEY = env.text("LIXIAO_ID_KEY", hashlib.sha256(SECRET_KEY.encode()).hexdigest())
+    ID_NUMBER_KEYS = env.secrets("LIXIAO_ID_KEY", hashlib.sha256(SECRET_KEY.encode()).hexdigest())
+# ID_NUMBER_KEYS seal ID numbers and TOTP secrets, the current one first; older ones stay listed
+# until `manage.py rotate_keys` has re-sealed every value they made (lixiao.keyring).
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -63,6 +66,7 @@ INSTALLED_APPS = [
     "lixiao.console",
     "lixiao.api",
     "lixiao.demo",  # the demo university (manage.py seed_demo)
+    "lixiao.ops",
 ]
 
 MIDDLEWARE = [
@@ -310,6 +314,10 @@ LIXIAO_SYNC_EVERY_MINUTES = env.integer("LIXIAO_SYNC_EVERY_MINUTES", 10)
 # `manage.py remind_deadlines`: remind of a step whose deadline is at most this many days away
 # (or already passed) while students are still pending on it.
 LIXIAO_DEADLINE_REMIND_DAYS = env.integer("LIXIAO_DEADLINE_REMIND_DAYS", 3)
+
+# --- Operations (lixiao.ops) -------------------------------------------------------------------
+# `manage.py backup` seals the archive with this key when it is set (and `restore` needs it).
+LIXIAO_BACKUP_KEY = env.text("LIXIAO_BACKUP_KEY", "")
 
 # --- Student portal (lixiao.portal) -----------------------------------------------------------
 # Show the handler's personal name in a step's history to the student (off: only the unit).

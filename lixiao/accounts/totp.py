@@ -1,25 +1,22 @@
 """TOTP second factor for staff (RFC 6238, 6 digits, 30-second steps; arithmetic by pyotp).
 
 Secrets are sealed with AES-GCM under a key derived from LIXIAO_ID_KEY (as ID numbers are,
-with a key of their own) and bound to the account, so the database never holds one in clear.
+with a key of their own; the value carries the key id, see lixiao.keyring) and bound to the
+account, so the database never holds one in clear.
 A code is accepted once: the device keeps the last accepted time step and refuses it and
 anything older; one step of clock drift either way is allowed. Nothing here logs a secret.
 """
 
-import base64
-import hashlib
 import hmac
-import os
 import time
-from functools import lru_cache
 
 import pyotp
 import segno
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from lixiao import keyring
 from lixiao.accounts.models import TOTPDevice
 
 ISSUER = "Lixiao 离校"
@@ -39,10 +36,9 @@ def _clock() -> float:
 # --- secrets at rest ---------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
-def _cipher(key: str) -> AESGCM:
-    # Derived like the ID-number keys, with its own label: no key serves two purposes.
-    return AESGCM(hashlib.sha256(b"lixiao-totp-secret:" + key.encode()).digest())
+# Derived like the ID-number keys, with its own label: no key serves two purposes. Sealed under
+# the current key of LIXIAO_ID_KEY with its key id (lixiao.keyring), so keys can rotate.
+_LABEL = b"lixiao-totp-secret:"
 
 
 def _aad(user_id: int, purpose: str) -> bytes:
@@ -50,16 +46,16 @@ def _aad(user_id: int, purpose: str) -> bytes:
 
 
 def seal(secret: str, user_id: int, purpose: str = "device") -> str:
-    nonce = os.urandom(12)
-    sealed = _cipher(settings.ID_NUMBER_KEY).encrypt(nonce, secret.encode(), _aad(user_id, purpose))
-    return base64.b64encode(nonce + sealed).decode()
+    return keyring.seal(_LABEL, secret.encode(), _aad(user_id, purpose))
 
 
 def unseal(token: str, user_id: int, purpose: str = "device") -> str:
-    raw = base64.b64decode(token)
-    return (
-        _cipher(settings.ID_NUMBER_KEY).decrypt(raw[:12], raw[12:], _aad(user_id, purpose)).decode()
-    )
+    return keyring.unseal(_LABEL, token, _aad(user_id, purpose)).decode()
+
+
+def reseal(token: str, user_id: int) -> str:
+    """A device's secret sealed again under the current key (manage.py rotate_keys)."""
+    return seal(unseal(token, user_id), user_id)
 
 
 # --- enrolment ---------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 the office's reset for a lost phone. The logic (codes, sealing, the pending login) is in totp."""
 
 from axes.handlers.proxy import AxesProxyHandler
-from cryptography.exceptions import InvalidTag
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from lixiao import keyring
 from lixiao.accounts import totp
 from lixiao.accounts.forms import TOTPCodeForm, TOTPDisableForm
 from lixiao.accounts.models import TOTPDevice
@@ -99,7 +99,7 @@ def _setup_secret(request) -> str:
     if sealed:
         try:
             return totp.unseal(sealed, user_id, "setup")
-        except (InvalidTag, ValueError):
+        except (keyring.UnknownKey, ValueError):
             pass
     secret = totp.new_secret()
     request.session[totp.SETUP_KEY] = totp.seal(secret, user_id, "setup")

@@ -99,7 +99,7 @@ def _text_q(q: str) -> Q:
     if not q:
         return Q()
     if _ID_NUMBER.match(q):
-        return Q(student__id_number_hash=idnumbers.lookup_hash(q))
+        return Q(student__id_number_hash__in=idnumbers.lookup_hashes(q))
     if _DIGITS.match(q):
         # A range instead of LIKE 'q%': it uses the unique index on both engines.
         upper = q[:-1] + chr(ord(q[-1]) + 1)

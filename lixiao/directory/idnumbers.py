@@ -1,15 +1,13 @@
 """ID numbers (身份证件号): GB 11643 validation, encryption at rest, keyed hash, masking."""
 
-import base64
 import hashlib
 import hmac
-import os
 import re
 from functools import lru_cache
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.conf import settings
 from django.utils.translation import gettext as _
+
+from lixiao import keyring
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -48,31 +46,44 @@ def mask(value: str) -> str:
     return value[:6] + "*" * (len(value) - 6) if len(value) > 6 else "*" * len(value)
 
 
-@lru_cache(maxsize=4)
-def _keys(secret: str) -> tuple[bytes, bytes]:
-    # Two keys derived from one secret, so the hash key never doubles as the cipher key.
-    enc = hashlib.sha256(b"lixiao-id-encrypt:" + secret.encode()).digest()
-    mac = hashlib.sha256(b"lixiao-id-lookup:" + secret.encode()).digest()
-    return enc, mac
+# Two keys derived from each configured secret (lixiao.keyring), so the hash key never doubles
+# as the cipher key. The labels are those of the first release: its values still open.
+_ENCRYPT = b"lixiao-id-encrypt:"
+_LOOKUP = b"lixiao-id-lookup:"
 
 
-def lookup_hash(value: str) -> str:
-    """Keyed hash for exact lookup: equal IDs give equal hashes, nothing can be read back."""
-    _, mac = _keys(settings.ID_NUMBER_KEY)
-    return hmac.new(mac, normalise(value).encode(), hashlib.sha256).hexdigest()
+@lru_cache(maxsize=8)
+def _mac(secret: str) -> bytes:
+    return keyring.derive(secret, _LOOKUP)
 
 
-@lru_cache(maxsize=4)
-def _cipher(secret: str) -> AESGCM:
-    return AESGCM(_keys(secret)[0])
+def lookup_hash(value: str, key: keyring.Key | None = None) -> str:
+    """Keyed hash for exact lookup under the current key (or `key`): nothing can be read back."""
+    key = key or keyring.current()
+    return hmac.new(_mac(key.secret), normalise(value).encode(), hashlib.sha256).hexdigest()
+
+
+def lookup_hashes(value: str) -> list[str]:
+    """The value's hash under every configured key, current first: a lookup matches rows that
+    `manage.py rotate_keys` has not re-hashed yet as well as those it has."""
+    return [lookup_hash(value, key) for key in keyring.configured()]
+
+
+def hash_matches(value: str, stored_hash: str) -> bool:
+    """Whether a stored hash is this value's, under any configured key."""
+    return bool(stored_hash) and stored_hash in lookup_hashes(value)
 
 
 def encrypt(value: str) -> str:
-    nonce = os.urandom(12)
-    sealed = _cipher(settings.ID_NUMBER_KEY).encrypt(nonce, normalise(value).encode(), None)
-    return base64.b64encode(nonce + sealed).decode()
+    """Sealed under the current key, carrying its key id (lixiao.keyring)."""
+    return keyring.seal(_ENCRYPT, normalise(value).encode())
 
 
 def decrypt(token: str) -> str:
-    raw = base64.b64decode(token)
-    return _cipher(settings.ID_NUMBER_KEY).decrypt(raw[:12], raw[12:], None).decode()
+    return keyring.unseal(_ENCRYPT, token).decode()
+
+
+def reseal(token: str) -> tuple[str, str]:
+    """An ID number sealed and hashed again under the current key (manage.py rotate_keys)."""
+    value = decrypt(token)
+    return encrypt(value), lookup_hash(value)

@@ -161,7 +161,7 @@ def upsert_students(rows: Sequence[StudentRow]) -> Upserted:
             before = tuple(getattr(s, f) for f in STUDENT_FIELDS) + (s.id_number_hash,)
             for f in STUDENT_FIELDS:
                 setattr(s, f, getattr(r, f))
-            if r.id_number and idnumbers.lookup_hash(r.id_number) != s.id_number_hash:
+            if r.id_number and not idnumbers.hash_matches(r.id_number, s.id_number_hash):
                 s.set_id_number(r.id_number)
             if tuple(getattr(s, f) for f in STUDENT_FIELDS) + (s.id_number_hash,) != before:
                 changed.append(s)

@@ -2,7 +2,7 @@ import os
 
 from django.urls import path
 
-from lixiao.portal import certificate, counter, objections, survey, views
+from lixiao.portal import account, certificate, counter, objections, survey, views
 
 app_name = "portal"
 urlpatterns = [
@@ -12,6 +12,8 @@ urlpatterns = [
     path("messages/<int:objection_id>/attachment/", objections.attachment, name="attachment"),
     path("certificate/<int:batch_id>/", certificate.certificate, name="certificate"),
     path("code/<int:form_id>/", counter.code, name="counter_code"),
+    path("account/", account.account, name="account"),
+    path("account/data.<str:fmt>", account.download, name="own_data"),
 ]
 if os.environ.get("LIXIAO_BENCH") == "1":
     # bench/http_load.py's baseline page: never routed in a normal deployment.

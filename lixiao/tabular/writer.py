@@ -51,22 +51,28 @@ def template(
 
 def export(headers: Sequence[str], rows: Iterable[Sequence], sheet: str = "导出") -> bytes:
     """Stream rows into an .xlsx (constant memory), every text cell neutralised."""
+    return workbook([(sheet, headers, rows)])
+
+
+def workbook(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:
+    """Several sheets (name, headers, rows) in one .xlsx, written as `export` writes one."""
     buffer = io.BytesIO()
     # constant_memory streams rows through a temp file instead of holding the sheet in memory.
     book = xlsxwriter.Workbook(
         buffer, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     )
-    ws = book.add_worksheet(sheet)
     bold = book.add_format({"bold": True})
-    ws.write_row(0, 0, list(headers), bold)
-    for r, row in enumerate(rows, start=1):
-        for c, value in enumerate(row):
-            value = neutralise(value)
-            if value is None:
-                continue
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                ws.write_number(r, c, value)
-            else:
-                ws.write_string(r, c, str(value))
+    for sheet, headers, rows in sheets:
+        ws = book.add_worksheet(sheet)
+        ws.write_row(0, 0, list(headers), bold)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row):
+                value = neutralise(value)
+                if value is None:
+                    continue
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    ws.write_number(r, c, value)
+                else:
+                    ws.write_string(r, c, str(value))
     book.close()
     return buffer.getvalue()

@@ -416,4 +416,6 @@ class RosterImporter(jobs.Importer):
 def _differs(current: dict, row: StudentRow) -> bool:
     if any(current[f] != getattr(row, f) for f in STUDENT_FIELDS):
         return True
-    return bool(row.id_number) and idnumbers.lookup_hash(row.id_number) != current["id_number_hash"]
+    return bool(row.id_number) and not idnumbers.hash_matches(
+        row.id_number, current["id_number_hash"]
+    )

@@ -1,0 +1,1 @@
+"""Operating Lixiao for years: backup and restore, key rotation (management commands)."""
