@@ -9,12 +9,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
 from django.utils import timezone
 
 from lixiao.clearance import forecast, scope
-from lixiao.clearance.models import Batch, DailyFormTally, DailyStepTally
+from lixiao.clearance.models import Batch, DailyFormTally, DailyStepTally, Form
 
 
 def first_day(batch: Batch) -> date:
@@ -127,35 +126,30 @@ def outlook(reach: scope.Reach, stats, colleges: list[dict], today: date | None 
     return Outlook(today, first, last, overall, steps, by_college, scope_days, done_days)
 
 
-def version(reach: scope.Reach) -> tuple[int, int, int]:
-    """What the batch's tallies have been through, in one query: (records written, forms, forms
-    completed), summed over the daily rows.
+def version(reach: scope.Reach, waiting: int = 20) -> tuple:
+    """What the batch's tallies have been through, in one small query: (records written, forms,
+    forms completed) summed over the daily rows, and the latest change among the `waiting`
+    unfinished forms waiting longest.
 
     Every write of records adds to `writes` (never taken back), so a page built from the tallies
     is current while this is unchanged; forms and completions cover the writes that change no
     record (a roster of a category without steps; completion recomputed after a rule change,
-    which also moves the category's changed_at).
+    which also moves the category's changed_at). The longest-waiting forms' changed_at moves
+    with their students' names and attributes. Plain SQL: this runs on every request of a
+    cached page, where compiling the ORM's subqueries would cost more than running them.
     """
     _office(reach)
-    zero = Value(0, output_field=IntegerField())
-
-    def total(model, column):
-        rows = (
-            model.objects.filter(batch=OuterRef("pk"))
-            .order_by()
-            .values("batch")
-            .annotate(n=Sum(column))
-            .values("n")
-        )
-        return Coalesce(Subquery(rows, output_field=IntegerField()), zero)
-
-    return (
-        Batch.objects.filter(pk=reach.batch.pk)
-        .annotate(
-            w=total(DailyStepTally, "writes"),
-            f=total(DailyFormTally, "forms"),
-            c=total(DailyFormTally, "completed"),
-        )
-        .values_list("w", "f", "c")
-        .get()
+    qn = connection.ops.quote_name
+    steps, forms = qn(DailyStepTally._meta.db_table), qn(DailyFormTally._meta.db_table)
+    form = qn(Form._meta.db_table)
+    sql = (
+        f"SELECT (SELECT COALESCE(SUM(writes), 0) FROM {steps} WHERE batch_id = %s),"
+        f" (SELECT COALESCE(SUM(forms), 0) FROM {forms} WHERE batch_id = %s),"
+        f" (SELECT COALESCE(SUM(completed), 0) FROM {forms} WHERE batch_id = %s),"
+        f" (SELECT MAX(changed_at) FROM (SELECT changed_at FROM {form} WHERE batch_id = %s"
+        f" AND completed_at IS NULL ORDER BY created_at, id LIMIT %s) AS waiting)"
     )
+    batch_id = reach.batch.pk
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [batch_id, batch_id, batch_id, batch_id, waiting])
+        return tuple(cursor.fetchone())

@@ -1,7 +1,7 @@
 """The follow-up page's data (progress, forecasts, charts, longest waiting) and its cached section.
 
 Building the section reads only maintained tallies and twenty forms, but renders a large
-table; reading whether a built one is still true costs two small queries. Its key holds
+table; reading whether a built one is still true costs one small query. Its key holds
 everything the section shows that can change:
 
 - what the batch's tallies have been through (trends.version: records written, forms and
@@ -9,7 +9,8 @@ everything the section shows that can change:
 - the category's changed_at (steps, deadlines, places and the completion rule: moved by
   configuration through clearance.services.versions, and by a rebuild of the daily tallies),
 - the batch's fields, by value,
-- the longest-waiting forms and their changed_at (a student's name or attributes move it),
+- the latest changed_at of the longest-waiting forms (a student's name or attributes move it;
+  which forms those are changes only with completions and enrolments, counted above),
 - today's date (forecasts count from today), the language and time zone, the chart's subject.
 
 So the section is never stale: a write that changes what it shows changes its key when it
@@ -29,6 +30,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from lixiao.clearance import queries, scope, trends
 from lixiao.clearance.models import FormTally, Record, State, StepTally
@@ -139,7 +141,7 @@ def _burndown(look: trends.Outlook, chart_subject, stats, colleges, today) -> di
         step = next(s.step for s in stats if s.step.id == ident)
         name = step.title
         deadline = step.deadline is not None and step.deadline == projection.target
-        target = _("截止日期") if deadline else _("批次结束")
+        target = pgettext("step deadline", "截止日期") if deadline else _("批次结束")
     elif kind == "college":
         name = next(c["college__name"] for c in colleges if c["college_id"] == ident)
         target = _("批次结束")

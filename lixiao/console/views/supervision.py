@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from lixiao.clearance import forecast, scope, services
@@ -264,7 +265,7 @@ def supervision_remind(request, batch_id: int):
         )
         values = {
             "count": len(targets),
-            "names": _("、").join(t.name for t in targets),
+            "names": pgettext("list separator", "、").join(t.name for t in targets),
             "handlers": len(set().union(*(t.handlers for t in targets))),
         }
     messages.success(request, sent % {**values, "students": reached_students})
