@@ -22,7 +22,10 @@ database's work, for PostgreSQL not the server's):
 - follow-up page, cached: GET as the office when nothing changed since the last GET — the
   usual case, and the one the issue's target is about;
 - follow-up page, built: the same GET after the cache is cleared — every request after a write;
-- dashboard data only: console.dashboard.dashboard() (every query and the forecast, no template).
+- dashboard data only: console.dashboard.dashboard() (every query and the forecast, no template);
+
+and last the recount of the daily tallies from the audit trail (what manage.py
+rebuild_daily_tallies and the upgrade's migration run), checked equal to what the writer kept.
 
 ratio = baseline time / page time: the page's rate as a fraction of the baseline's (target ≥ 0.5
 for the cached page).
@@ -154,6 +157,7 @@ def follow_up(w, n: int, days: int, rounds: int) -> dict:
     from lixiao import sqlbulk
     from lixiao.clearance import scope, services
     from lixiao.clearance.models import Batch, DailyFormTally, DailyStepTally, Form, Source, State
+    from lixiao.clearance.services import daily
     from lixiao.console import dashboard
     from lixiao.directory.models import Student, User
 
@@ -238,6 +242,11 @@ def follow_up(w, n: int, days: int, rounds: int) -> dict:
         k: (statistics.median(w for w, _c in v) * 1000, statistics.median(c for _w, c in v) * 1000)
         for k, v in runs.items()
     }
+    # The recount from the audit trail (the rebuild command, the upgrade's migration) at this
+    # size, and the check that the writer's daily tallies equal it.
+    rss = _maxrss_mb()
+    recount_s, _cpu = timing.timed(lambda: runs.setdefault("recount", daily.recount(batch.id)))
+    assert runs["recount"] == daily.stored(batch.id), "daily tallies differ from the recount"
     return {
         "history_days": days,
         "history_changes": changed,
@@ -247,8 +256,12 @@ def follow_up(w, n: int, days: int, rounds: int) -> dict:
         "page_bytes": len(office_client.get(page).content),
         **{f"{k}_ms": round(wall, 2) for k, (wall, _cpu) in med.items()},
         **{f"{k}_cpu_ms": round(cpu, 2) for k, (_wall, cpu) in med.items()},
+        "recount_s": round(recount_s, 1),
+        "recount_rss_growth_mb": round(_maxrss_mb() - rss, 1),
         "ratio_cached": round(med["baseline"][0] / med["cached"][0], 2),
         "ratio_built": round(med["baseline"][0] / med["built"][0], 2),
+        "cpu_ratio_cached": round(med["baseline"][1] / med["cached"][1], 2),
+        "cpu_ratio_built": round(med["baseline"][1] / med["built"][1], 2),
     }
 
 
@@ -324,8 +337,12 @@ def main() -> None:
         ("  CPU", "built_cpu_ms", "ms"),
         ("dashboard data only", "data_ms", "ms"),
         ("page size", "page_bytes", "B"),
+        ("recount from audit (= kept)", "recount_s", "s"),
+        ("  max RSS growth", "recount_rss_growth_mb", "MB"),
         ("ratio baseline/cached", "ratio_cached", "×"),
         ("ratio baseline/built", "ratio_built", "×"),
+        ("CPU ratio baseline/cached", "cpu_ratio_cached", "×"),
+        ("CPU ratio baseline/built", "cpu_ratio_built", "×"),
     ]
     print(
         f"Office console, {args.students:,} students, {args.days} days of work, "
