@@ -188,7 +188,7 @@ def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -
         deltas = step_deltas[(batch_id, change.step_id, college_id)]
         deltas[_TALLY_INDEX[change.from_state]] -= 1
         deltas[_TALLY_INDEX[change.to_state]] += 1
-        writes[(batch.id, change.step_id)] += 1
+        writes[(batch_id, change.step_id)] += 1
         states[form_id][change.step_id] = (record_id, change.to_state, source)
         touched.add(form_id)
 
