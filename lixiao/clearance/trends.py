@@ -103,7 +103,11 @@ def outlook(reach: scope.Reach, stats, colleges: list[dict], today: date | None 
         done_days[("batch", 0)][day] += completed
 
     def project(subject, total, remaining, target):
-        return forecast.project(total, remaining, done_days.get(subject, {}), today, first, target)
+        # The pace counts from the batch's first day, or from the day this count had anything
+        # to do if that came later (a roster imported days after the window opened).
+        arrived = [day for day, n in scope_days.get(subject, {}).items() if n > 0]
+        since = max(first, min(arrived)) if arrived else first
+        return forecast.project(total, remaining, done_days.get(subject, {}), today, since, target)
 
     steps = {
         s.step.id: project(

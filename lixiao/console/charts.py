@@ -79,7 +79,7 @@ def burndown_chart(
     plot_w, plot_h = width - pad_left - pad_right, height - pad_bottom - pad_top
 
     def x(day: date) -> float:
-        return pad_left + plot_w * min((day - first).days, span_days) / span_days
+        return pad_left + plot_w * max(0, min((day - first).days, span_days)) / span_days
 
     def y(n: float) -> float:
         return pad_top + plot_h * (1 - max(n, 0) / top)

@@ -272,3 +272,29 @@ def test_queries_do_not_grow_with_the_history_or_the_roster(office_client, uni, 
     )
     services.apply_many(office, batch, steps["图书馆"], [Item(i, "passed") for i in new_forms])
     assert (count(True), count(False)) == (built, cached)
+
+
+def test_the_pace_counts_from_the_day_the_roster_came(office_client, uni):
+    """Opened ten days ago, roster two days ago, ten students finished on each of those two days:
+    the pace is 10 a day, not 20 spread over a week of nothing to do."""
+    category = f.category(name="研究生离校", rule="required")
+    batch = f.batch(category, name="2026届补办批次", opens_at=at_day(10, 8))
+    students = [f.student(f"20242{i:05d}", f"学生{i}", uni.cs) for i in range(50)]
+    services.enrol(
+        Actor.system("roster"),
+        batch,
+        [services.Enrolment(s.id, s.college_id, None, {}) for s in students],
+        at=at_day(2, 8),
+    )
+    forms = list(Form.objects.filter(batch=batch).order_by("id").values_list("id", flat=True))
+    steps = Step.objects.filter(category=category, required=True).order_by("is_final", "order")
+    office = Actor(uni.office, "admin")
+    for days_ago, chunk in ((2, forms[:10]), (1, forms[10:20])):
+        for step in steps:
+            services.apply_many(
+                office, batch, step, [Item(fid, "passed") for fid in chunk], at=at_day(days_ago)
+            )
+    page = office_client.get(reverse("console:supervision", args=[batch.id])).content.decode()
+    overall = page.split('id="overall-forecast"', 1)[1].split("</p>", 1)[0]
+    # 30 left at 10 a day, today included: the third day.
+    assert "每天办结 10.0 人" in overall and f"预计 {in_days(2)} 全部办结" in overall
