@@ -64,8 +64,15 @@ def stored(batch_id: int, models=MODELS) -> tuple[dict, dict]:
     return steps, forms
 
 
+CHUNK = 2000  # forms replayed together: each form's history is its own, so memory stays small
+
+
 def recount(batch_id: int, models=MODELS) -> tuple[dict, dict]:
-    """The daily tallies replayed from the forms, records and audit events (see the module)."""
+    """The daily tallies replayed from the forms, records and audit events (see the module).
+
+    A form's records and completion depend only on its own events, so forms are replayed a
+    chunk at a time and their days added up: memory follows the chunk, not the batch.
+    """
     batch = models.Batch.objects.select_related("category").get(pk=batch_id)
     rule = batch.category.completion_rule
     infos = [
@@ -76,23 +83,6 @@ def recount(batch_id: int, models=MODELS) -> tuple[dict, dict]:
         .order_by("order", "id")
         .values_list("id", "title", "required", "is_final")
     ]
-    day = timezone.localdate
-    forms = {
-        fid: (college_id, created_at, completed_at)
-        for fid, college_id, created_at, completed_at in models.Form.objects.filter(
-            batch_id=batch_id
-        ).values_list("id", "college_id", "created_at", "completed_at")
-    }
-    records = list(
-        models.Record.objects.filter(form__batch_id=batch_id).values_list(
-            "id", "form_id", "step_id", "state"
-        )
-    )
-    events = list(
-        models.Event.objects.filter(batch_id=batch_id, record__isnull=False)
-        .order_by("id")
-        .values_list("record_id", "form_id", "step_id", "at", "from_state", "to_state", "group")
-    )
     step_added = dict(
         models.Event.objects.filter(batch_id=batch_id, action="clearance.step.records_added")
         .order_by("id")
@@ -104,83 +94,97 @@ def recount(batch_id: int, models=MODELS) -> tuple[dict, dict]:
         .values_list("at", flat=True)
         .first()
     )
-
-    first_state: dict[int, str] = {}
-    for record_id, _fid, _sid, _at, from_state, _to, _group in events:
-        first_state.setdefault(record_id, from_state)
-    # What happened, in order: (time, 0, form) an enrolment and the records it made, (time, 1,
-    # time) the records a step added to a category in use made, (time, 2, key) one
-    # transaction's events. Equal times keep that order.
-    enrolled: dict[int, list] = defaultdict(list)  # form → records made with it
-    added_then: dict = defaultdict(list)  # time → records a step's addition made
-    for record_id, fid, sid, state in records:
-        created = forms[fid][1]
-        added = step_added.get(sid)
-        born = (fid, sid, first_state.get(record_id, state))
-        if added is not None and created < added:
-            added_then[added].append(born)
-        else:
-            enrolled[fid].append(born)
-    transactions: dict[tuple, list] = {}
-    for _record_id, fid, sid, at, from_state, to_state, group in events:
-        transactions.setdefault((group, at), []).append((fid, sid, from_state, to_state))
-    timeline: list[tuple] = [(created, 0, fid) for fid, (_c, created, _d) in forms.items()]
-    timeline += [(at, 1, at) for at in added_then]
-    timeline += [(at, 2, (group, at)) for group, at in transactions]
-    timeline.sort(key=lambda entry: (entry[0], entry[1]))
-
-    step_rows: dict[tuple, dict] = defaultdict(lambda: {"applicable": 0, "passed": 0, "writes": 0})
-    form_rows: dict[tuple, dict] = defaultdict(lambda: {"forms": 0, "completed": 0})
-    states: dict[int, dict[int, str]] = defaultdict(dict)
-    complete: dict[int, bool] = {}
-
-    def settle(form_ids, on):
-        for fid in form_ids:
-            present = [s for s in infos if s.id in states[fid]]
-            done = rules.is_complete(rule, present, states[fid])
-            if done != complete.get(fid, False):
-                form_rows[(forms[fid][0], on)]["completed"] += 1 if done else -1
-            complete[fid] = done
-
-    def appear(born, on):
-        for fid, sid, state in born:
-            states[fid][sid] = state
-            row = step_rows[(sid, on)]
-            row["applicable"] += state != NR
-            row["passed"] += state == PASSED
-            row["writes"] += 1
-
-    for at, kind, what in timeline:
-        on = day(at)
-        if kind == 0:
-            form_rows[(forms[what][0], on)]["forms"] += 1
-            appear(enrolled.get(what, ()), on)
-            settle([what], on)
-        elif kind == 1:
-            appear(added_then[what], on)
-            settle({fid for fid, _sid, _state in added_then[what]}, on)
-        else:
-            touched = set()
-            for fid, sid, from_state, to_state in transactions[what]:
-                states[fid][sid] = to_state
-                row = step_rows[(sid, on)]
-                row["applicable"] += (to_state != NR) - (from_state != NR)
-                row["passed"] += (to_state == PASSED) - (from_state == PASSED)
-                row["writes"] += 1
-                touched.add(fid)
-            settle(touched, on)
-
-    # Completion the replay cannot see (a later change of the rule or of "required").
-    for fid, (college_id, _created, completed_at) in forms.items():
-        now_done = completed_at is not None
-        if now_done != complete.get(fid, False):
-            on = day(completed_at) if now_done else day(recomputed or timezone.now())
-            form_rows[(college_id, on)]["completed"] += 1 if now_done else -1
-
-    return (
-        {k: v for k, v in step_rows.items() if any(v.values())},
-        {k: v for k, v in form_rows.items() if any(v.values())},
+    replay = _Replay(rule, infos, step_added, recomputed)
+    forms = list(
+        models.Form.objects.filter(batch_id=batch_id)
+        .order_by("id")
+        .values_list("id", "college_id", "created_at", "completed_at")
     )
+    for start in range(0, len(forms), CHUNK):
+        chunk = forms[start : start + CHUNK]
+        ids = [form[0] for form in chunk]
+        records: dict[int, list] = defaultdict(list)
+        for record_id, fid, sid, state in models.Record.objects.filter(form_id__in=ids).values_list(
+            "id", "form_id", "step_id", "state"
+        ):
+            records[fid].append((record_id, sid, state))
+        events: dict[int, list] = defaultdict(list)
+        for row in (
+            models.Event.objects.filter(form_id__in=ids, record__isnull=False)
+            .order_by("id")
+            .values_list("form_id", "record_id", "step_id", "at", "from_state", "to_state", "group")
+        ):
+            events[row[0]].append(row[1:])
+        for form in chunk:
+            replay.form(*form, records[form[0]], events[form[0]])
+    return (
+        {k: v for k, v in replay.steps.items() if any(v.values())},
+        {k: v for k, v in replay.forms.items() if any(v.values())},
+    )
+
+
+class _Replay:
+    """One form's history at a time, added to the day rows."""
+
+    def __init__(self, rule, infos, step_added, recomputed):
+        self.rule, self.infos = rule, infos
+        self.step_added, self.recomputed = step_added, recomputed
+        self.steps: dict[tuple, dict] = defaultdict(
+            lambda: {"applicable": 0, "passed": 0, "writes": 0}
+        )
+        self.forms: dict[tuple, dict] = defaultdict(lambda: {"forms": 0, "completed": 0})
+
+    def form(self, fid, college_id, created, completed_at, records, events) -> None:
+        day = timezone.localdate
+        first_state: dict[int, str] = {}
+        for record_id, _sid, _at, from_state, _to, _group in events:
+            first_state.setdefault(record_id, from_state)
+        # What happened to the form, in order: (time, 0, …) its enrolment with the records it
+        # made, (time, 1, …) records a step added to the category later made, (time, 2, …) one
+        # transaction's events (they share a group and a time). Equal times keep that order.
+        born: dict = defaultdict(list)
+        for record_id, sid, state in records:
+            added = self.step_added.get(sid)
+            at = added if added is not None and created < added else created
+            born[at].append((sid, first_state.get(record_id, state)))
+        transactions: dict[tuple, list] = {}
+        for _record_id, sid, at, from_state, to_state, group in events:
+            transactions.setdefault((group, at), []).append((sid, from_state, to_state))
+        timeline = [(at, 0 if at == created else 1, born[at]) for at in born]
+        if created not in born:
+            timeline.append((created, 0, []))
+        timeline += [(at, 2, changes) for (_group, at), changes in transactions.items()]
+        timeline.sort(key=lambda entry: (entry[0], entry[1]))
+
+        states: dict[int, str] = {}
+        done = False
+        for at, kind, what in timeline:
+            on = day(at)
+            if kind == 2:
+                for sid, from_state, to_state in what:
+                    states[sid] = to_state
+                    row = self.steps[(sid, on)]
+                    row["applicable"] += (to_state != NR) - (from_state != NR)
+                    row["passed"] += (to_state == PASSED) - (from_state == PASSED)
+                    row["writes"] += 1
+            else:
+                if kind == 0:
+                    self.forms[(college_id, on)]["forms"] += 1
+                for sid, state in what:
+                    states[sid] = state
+                    row = self.steps[(sid, on)]
+                    row["applicable"] += state != NR
+                    row["passed"] += state == PASSED
+                    row["writes"] += 1
+            present = [s for s in self.infos if s.id in states]
+            now_done = rules.is_complete(self.rule, present, states)
+            if now_done != done:
+                self.forms[(college_id, on)]["completed"] += 1 if now_done else -1
+                done = now_done
+        # Completion the replay cannot see (a later change of the rule or of "required").
+        if (completed_at is not None) != done:
+            on = day(completed_at) if completed_at else day(self.recomputed or timezone.now())
+            self.forms[(college_id, on)]["completed"] += 1 if completed_at else -1
 
 
 def _replace(batch_id: int, steps: dict, forms: dict, models) -> None:
