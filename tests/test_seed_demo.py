@@ -9,6 +9,7 @@ from django.test import Client, override_settings
 
 from lixiao.clearance import queries, rules
 from lixiao.clearance.models import Batch, Category, Event, Form, Grant, Record, State
+from lixiao.clearance.services import daily
 from lixiao.demo import ACCOUNTS, DEMO_PASSWORD, INITIAL_PASSWORD, INITIAL_STUDENT_NUMBER
 from lixiao.directory import idnumbers
 from lixiao.directory.models import College, Student
@@ -137,6 +138,11 @@ def test_walk_through_stories_and_progress_through_the_writer(demo):
 
     for batch in Batch.objects.all():
         assert queries.tallies(batch) == queries.recount(batch)
+        # The replayed two weeks are in the daily tallies, as the audit trail tells them.
+        assert daily.stored(batch.id) == daily.recount(batch.id)
+        assert (
+            len({day for (_step, day), c in daily.stored(batch.id)[0].items() if c["passed"]}) > 7
+        )
         steps = list(batch.category.steps.order_by("order"))
         infos = [rules.StepInfo(s.id, s.title, s.required, s.is_final) for s in steps]
         forms = Form.objects.filter(batch=batch).prefetch_related("records")

@@ -361,6 +361,47 @@ class FormTally(models.Model):
         ]
 
 
+class DailyStepTally(models.Model):
+    """What one day changed of a step's counts in a batch, maintained by the writer beside StepTally.
+
+    Net per local day: `applicable` (records that became applicable, minus those that stopped),
+    `passed` (passes minus revokes). Summed over every day they equal StepTally, so the state
+    at the end of any past day is today's minus the days after it (the burn-down), and the
+    forecast reads its pace here instead of scanning events. `writes` counts the records
+    written that day and never decreases: the follow-up page's cached section is keyed by it.
+    """
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+")
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    applicable = models.IntegerField(default=0)
+    passed = models.IntegerField(default=0)
+    writes = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "step", "day"], name="one_day_tally_per_step")
+        ]
+
+
+class DailyFormTally(models.Model):
+    """What one day changed of a college's forms in a batch: net forms added and net completions
+    (completions minus reopenings), maintained by the writer beside FormTally."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+")
+    college = models.ForeignKey("directory.College", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    forms = models.IntegerField(default=0)
+    completed = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "college", "day"], name="one_day_tally_per_college"
+            )
+        ]
+
+
 class ChangeRequest(models.Model):
     """A department's request to add or remove a step (环节变更申请), decided by the office."""
 

@@ -9,7 +9,7 @@ model: any layer may use it, and it imports nothing of Lixiao. Values must alrea
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import connection
 
@@ -24,6 +24,8 @@ def adapt(value):
     """Turn a Python value into what both drivers accept the same way."""
     if isinstance(value, datetime):
         return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, date):
+        return connection.ops.adapt_datefield_value(value)
     if isinstance(value, uuid.UUID):
         return value if is_postgres() else value.hex
     if isinstance(value, dict | list):

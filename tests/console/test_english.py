@@ -16,7 +16,7 @@ from python_calamine import load_workbook
 from lixiao.clearance import services
 from lixiao.clearance.models import ChangeRequest, Event, Step
 from lixiao.console import importers
-from lixiao.console.views.supervision import daily_chart
+from lixiao.console.charts import daily_chart
 from lixiao.notify.models import Notification
 from lixiao.tabular.models import ImportJob
 from tests import factories as f

@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -92,6 +93,7 @@ def test_remind_of_a_step_of_another_category_is_not_found(office_client, uni):
 
 def test_dashboard_queries_do_not_grow_with_students(office_client, uni):
     def count() -> int:
+        cache.clear()  # the section is built each time (tests/console/test_forecast_page.py: cached)
         with CaptureQueriesContext(connection) as ctx:
             assert (
                 office_client.get(reverse("console:supervision", args=[uni.batch.id])).status_code

@@ -7,8 +7,8 @@ cache versions moved, announcements made through clearance.hooks.
 
 Callers use this package's names (`services.apply_many`, `services.create_step` …). Behind it:
 base (the vocabulary), records (changing records; dry runs), enrolment (making forms), commit
-(the writer's machinery), audit, versions (cache versions), undo, and one module per kind of
-configuration: categories, steps, batches, grants, change_requests, roster, survey, masterdata.
+(the writer's machinery), daily (the daily tallies recounted and rebuilt), audit, versions
+(cache versions), undo, and one module per kind of configuration: categories, steps, batches, grants, change_requests, roster, survey, masterdata.
 """
 
 from lixiao.clearance.rules import Refused
@@ -39,6 +39,7 @@ from lixiao.clearance.services.change_requests import (
 from lixiao.clearance.services.change_requests import (
     removal_blocker as change_request_blocker,
 )
+from lixiao.clearance.services.daily import rebuild_daily_tallies
 from lixiao.clearance.services.enrolment import (
     Enrolment,
     add_step_records,
@@ -126,6 +127,7 @@ __all__ = [
     "open_categories",
     "pass_record",
     "reapply_conditions",
+    "rebuild_daily_tallies",
     "refresh_completion",
     "require_office",
     "revoke_delegation",

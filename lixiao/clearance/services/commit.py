@@ -1,7 +1,8 @@
 """The writer's machinery: scope and window checks, locks, loading states, and one commit
 of records, audit events, completion, tallies and notifications."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from datetime import datetime
 
 from django.db.models import Q
 from django.utils import timezone
@@ -11,6 +12,8 @@ from lixiao import sqlbulk
 from lixiao.clearance import hooks, rules, scope
 from lixiao.clearance.models import (
     Batch,
+    DailyFormTally,
+    DailyStepTally,
     Form,
     FormTally,
     Record,
@@ -141,6 +144,7 @@ def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -
     updates: dict[tuple, list[int]] = defaultdict(list)
     events = []
     step_deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    writes: Counter = Counter()  # (batch id, step id) → records written
     touched: set[int] = set()
     now_db, group_db = sqlbulk.adapt(now), sqlbulk.adapt(group)
     # Read once: request.user is a lazy object, and 10,000 changes asked it 30,000 times.
@@ -184,6 +188,7 @@ def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -
         deltas = step_deltas[(batch_id, change.step_id, college_id)]
         deltas[_TALLY_INDEX[change.from_state]] -= 1
         deltas[_TALLY_INDEX[change.to_state]] += 1
+        writes[(batch_id, change.step_id)] += 1
         states[form_id][change.step_id] = (record_id, change.to_state, source)
         touched.add(form_id)
 
@@ -203,7 +208,7 @@ def _commit(actor, batch, step_infos, forms, states, changes, group, now, why) -
     _completed, _reopened, form_deltas = _settle_completion(
         batch, step_infos, forms, states, touched, now
     )
-    _add_tallies(step_deltas, form_deltas)
+    _add_tallies(step_deltas, form_deltas, now, writes)
     # One notice per student whose steps changed (notify writes them in bulk, in this transaction).
     hooks.announce(hooks.StepsChanged(batch, step_infos, changes, at=now))
 
@@ -241,7 +246,14 @@ def _settle_completion(batch, step_infos, forms, states, form_ids, now):
     return completed, reopened, form_deltas
 
 
-def _add_tallies(step_deltas, form_deltas) -> None:
+def _add_tallies(step_deltas, form_deltas, at: datetime, writes=None) -> None:
+    """Add the changes to the running tallies and to the tallies of the day (local) of `at`.
+
+    step_deltas: (batch, step, college) → [not_required, pending, passed];
+    form_deltas: (batch, college) → [forms, completed]; writes: (batch, step) → records written.
+    The daily rows are the same deltas without the college (steps) and with the day, so that
+    summed over the days they equal the running tallies.
+    """
     sqlbulk.upsert_add(
         StepTally._meta.db_table,
         ("batch_id", "step_id", "college_id"),
@@ -253,6 +265,26 @@ def _add_tallies(step_deltas, form_deltas) -> None:
         ("batch_id", "college_id"),
         ("forms", "completed"),
         {k: tuple(v) for k, v in form_deltas.items()},
+    )
+    day = sqlbulk.adapt(timezone.localdate(at))
+    daily_steps: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for (batch_id, step_id, _college_id), (_not_required, pending, passed) in step_deltas.items():
+        row = daily_steps[(batch_id, step_id, day)]
+        row[0] += pending + passed
+        row[1] += passed
+    for (batch_id, step_id), count in (writes or {}).items():
+        daily_steps[(batch_id, step_id, day)][2] += count
+    sqlbulk.upsert_add(
+        DailyStepTally._meta.db_table,
+        ("batch_id", "step_id", "day"),
+        ("applicable", "passed", "writes"),
+        {k: tuple(v) for k, v in daily_steps.items()},
+    )
+    sqlbulk.upsert_add(
+        DailyFormTally._meta.db_table,
+        ("batch_id", "college_id", "day"),
+        ("forms", "completed"),
+        {(b, c, day): tuple(v) for (b, c), v in form_deltas.items()},
     )
 
 

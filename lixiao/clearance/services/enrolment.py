@@ -127,7 +127,9 @@ def enrol(
                 step_deltas[(batch.id, step_id, college_id)][_TALLY_INDEX[state]] += count
             form_deltas[(batch.id, college_id)][0] += count
             form_deltas[(batch.id, college_id)][1] += count if done else 0
-        _add_tallies(step_deltas, form_deltas)
+        _add_tallies(
+            step_deltas, form_deltas, now, {(batch.id, sid): len(entries) for sid in step_ids}
+        )
         sqlbulk.refresh_statistics()
         audit.log(actor, "roster.enrolled", batch=batch, at=now, data={"forms": len(entries)})
     return len(entries)
@@ -176,7 +178,7 @@ def _add_step_records_in(actor: Actor, batch: Batch, step: Step) -> int:
         _completed, reopened, form_deltas = _settle_completion(
             batch, step_infos, forms, states, ids, now
         )
-        _add_tallies(step_deltas, form_deltas)
+        _add_tallies(step_deltas, form_deltas, now, {(batch.id, step.id): len(ids)})
         changes = []
         final = rules.final_step(step_infos)
         for fid in ids:
@@ -234,7 +236,7 @@ def refresh_completion(actor: Actor, batch: Batch) -> int:
             batch, step_infos, forms, states, ids, now
         )
         forms_changed(completed + reopened)
-        _add_tallies({}, form_deltas)
+        _add_tallies({}, form_deltas, now)
         if completed or reopened:
             audit.log(
                 actor,

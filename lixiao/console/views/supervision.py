@@ -1,140 +1,86 @@
-"""Follow-up and pressing (跟进及督办) for one batch: progress from tallies, export, reminders."""
+"""Follow-up and pressing (跟进及督办) for one batch: progress and forecast from tallies, export,
+reminders."""
 
-from collections import defaultdict
-from datetime import timedelta
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Count, Prefetch
-from django.db.models.functions import TruncDate
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
-from lixiao.clearance import queries, scope, services
-from lixiao.clearance.models import Batch, Form, OwnerType, Record, State, Step, StepTally
+from lixiao.clearance import forecast, scope, services
+from lixiao.clearance.models import Batch, Form, OwnerType, Record, State, Step
+from lixiao.console import dashboard
 from lixiao.console.access import actor
 from lixiao.console.views.roster import office_only, xlsx_response
 from lixiao.directory.models import College
 from lixiao.notify import services as notify
 from lixiao.tabular.writer import export
 
-LONGEST = 20
+# The export's words for a forecast (files stay Chinese, whatever the page's language).
+OUTLOOK_WORDS = {
+    forecast.DONE: "已完成",
+    forecast.ON_TRACK: "预计按时完成",
+    forecast.LATE: "预计逾期",
+    forecast.STALLED: "停滞（近 7 天无进展）",
+    forecast.OVERDUE: "已逾期",
+    forecast.UNKNOWN: "暂无预测",
+}
 
 
-def dashboard(batch: Batch, user) -> dict:
-    """Everything the page and the export show, in a fixed number of queries."""
-    reach = scope.reach(user, batch.id)  # the office's: every step of the batch, in order
-    steps = reach.steps
-    stats = queries.step_statistics(reach)
-    colleges = queries.college_statistics(batch)
-    pending = defaultdict(dict)  # college id → step id → pending
-    for college_id, step_id, n in StepTally.objects.filter(batch=batch).values_list(
-        "college_id", "step_id", "pending"
-    ):
-        pending[college_id][step_id] = n
-    for c in colleges:
-        c["percent"] = round(100 * c["done"] / c["total"], 1) if c["total"] else 0.0
-        c["pending"] = [pending[c["college_id"]].get(s.id, 0) for s in steps]
-    total = sum(c["total"] for c in colleges)
-    done = sum(c["done"] for c in colleges)
-    daily = list(
-        Form.objects.filter(batch=batch, completed_at__isnull=False)
-        .annotate(day=TruncDate("completed_at"))
-        .values_list("day")
-        .annotate(n=Count("id"))
-        .order_by("day")
-    )
-    longest = (
-        Form.objects.filter(batch=batch, completed_at__isnull=True)
-        .select_related("student", "college")
-        .order_by("created_at", "id")
-        .prefetch_related(
-            Prefetch(
-                "records",
-                to_attr="pending_records",
-                queryset=Record.objects.filter(state=State.PENDING)
-                .select_related("step")
-                .order_by("step__order", "step_id"),
-            )
-        )[:LONGEST]
-    )
-    return {
-        "steps": steps,
-        "stats": stats,
-        "colleges": colleges,
-        "total": total,
-        "done": done,
-        "percent": round(100 * done / total, 1) if total else 0.0,
-        "slowest": sorted(
-            (s for s in stats if s.applicable), key=lambda s: (s.percent, -s.pending)
-        )[:5],
-        "daily": daily,
-        "longest": list(longest),
-    }
-
-
-def daily_chart(daily: list[tuple], width: int = 720, height: int = 200) -> str:
-    """Completions per day as an inline SVG bar chart (drawn here: no CDN, no JS library)."""
-    if not daily:
-        return ""
-    days = {d: n for d, n in daily}
-    first, last = daily[0][0], daily[-1][0]
-    span = [first + timedelta(days=i) for i in range((last - first).days + 1)][-60:]
-    top = max(days.get(d, 0) for d in span) or 1
-    pad_left, pad_bottom, pad_top = 40, 24, 10
-    slot = (width - pad_left) / len(span)
-    bar = max(slot * 0.7, 1)
-    label = escape(_("每日办结人数"))
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'class="w-100 svg-chart" aria-label="{label}">',
-        f'<text x="{pad_left - 6}" y="{pad_top + 4}" text-anchor="end" font-size="11">{top}</text>',
-        f'<text x="{pad_left - 6}" y="{height - pad_bottom}" text-anchor="end" font-size="11">0</text>',
-        f'<line x1="{pad_left}" y1="{height - pad_bottom}" x2="{width}" y2="{height - pad_bottom}" '
-        'stroke="#adb5bd"/>',
-    ]
-    plot = height - pad_bottom - pad_top
-    bar_title = _("%(day)s：%(n)s 人")
-    for i, day in enumerate(span):
-        n = days.get(day, 0)
-        h = plot * n / top
-        x = pad_left + i * slot + (slot - bar) / 2
-        parts.append(
-            f'<rect x="{x:.1f}" y="{height - pad_bottom - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-            f'fill="#198754"><title>{escape(bar_title % {"day": day.isoformat(), "n": n})}</title></rect>'
-        )
-        if i == 0 or i == len(span) - 1 or (len(span) > 2 and i == len(span) // 2):
-            parts.append(
-                f'<text x="{x + bar / 2:.1f}" y="{height - 6}" text-anchor="middle" font-size="11">'
-                f"{escape(day.strftime('%m-%d'))}</text>"
-            )
-    parts.append("</svg>")
-    return "".join(parts)
+def _reach(request, batch_id: int) -> scope.Reach:
+    reach = scope.reach(request.user, batch_id)  # the office's: every step of the batch
+    if reach is None:
+        raise Http404
+    return reach
 
 
 @office_only
 def supervision(request, batch_id: int):
-    batch = get_object_or_404(Batch.objects.select_related("category"), pk=batch_id)
-    data = dashboard(batch, request.user)
-    # Safe: every piece is a number or escaped text (dates, labels), assembled in daily_chart.
-    data["chart"] = mark_safe(daily_chart(data["daily"]))  # noqa: S308
-    return render(request, "console/supervision/dashboard.html", {"batch": batch, **data})
+    reach = _reach(request, batch_id)
+    subject = dashboard.subject(reach, request.GET.get("burndown", ""))
+    return render(
+        request,
+        "console/supervision/dashboard.html",
+        {"batch": reach.batch, "section": dashboard.section(reach, subject)},
+    )
+
+
+def _day(d) -> str:
+    return d.isoformat() if d else ""
+
+
+def _pace(p: forecast.Projection):
+    return round(p.per_day, 1) if p.per_day is not None else ""
 
 
 @office_only
 def supervision_export(request, batch_id: int):
-    batch = get_object_or_404(Batch.objects.select_related("category"), pk=batch_id)
-    data = dashboard(batch, request.user)
+    reach = _reach(request, batch_id)
+    batch = reach.batch
+    data = dashboard.dashboard(reach)
     rows: list[list] = [
         ["环节进度"],
-        ["环节", "负责部门", "应办", "已办", "未办", "完成率%", "办理截止日期"],
+        [
+            "环节",
+            "负责部门",
+            "应办",
+            "已办",
+            "未办",
+            "完成率%",
+            "办理截止日期",
+            "近7天日均办理",
+            "预计完成日期",
+            "预测",
+        ],
     ]
-    for s in data["stats"]:
+    for row in data["step_rows"]:
+        s, p = row["s"], row["p"]
         rows.append(
             [
                 s.step.title,
@@ -143,16 +89,40 @@ def supervision_export(request, batch_id: int):
                 s.passed,
                 s.pending,
                 s.percent,
-                s.step.deadline.isoformat() if s.step.deadline else "",
+                _day(s.step.deadline),
+                _pace(p),
+                _day(p.finish) if p.remaining else "",
+                OUTLOOK_WORDS[p.status],
             ]
         )
     rows += [
         [],
         ["院系进度"],
-        ["院系", "人数", "已办结", "办结率%", *(f"{s.title}未办" for s in data["steps"])],
+        [
+            "院系",
+            "人数",
+            "已办结",
+            "办结率%",
+            "近7天日均办结",
+            "预计全部办结日期",
+            "预测",
+            *(f"{s.title}未办" for s in data["steps"]),
+        ],
     ]
     for c in data["colleges"]:
-        rows.append([c["college__name"], c["total"], c["done"], c["percent"], *c["pending"]])
+        p = c["p"]
+        rows.append(
+            [
+                c["college__name"],
+                c["total"],
+                c["done"],
+                c["percent"],
+                _pace(p),
+                _day(p.finish) if p.remaining else "",
+                OUTLOOK_WORDS[p.status],
+                *c["pending"],
+            ]
+        )
     rows += [[], ["每日办结"], ["日期", "人数"], *([d.isoformat(), n] for d, n in data["daily"])]
     rows += [[], ["等待最久的学生"], ["学号", "姓名", "院系", "加入名单时间", "未办环节"]]
     for form in data["longest"]:
@@ -166,19 +136,37 @@ def supervision_export(request, batch_id: int):
             ]
         )
     services.log(actor(request), "console.supervision.exported", batch=batch)
-    summary = [f"{batch.name}：{data['done']} / {data['total']} 人办结（{data['percent']}%）"]
+    overall = data["overall"]
+    summary = [
+        f"{batch.name}：{data['done']} / {data['total']} 人办结（{data['percent']}%）",
+        f"预测：{OUTLOOK_WORDS[overall.status]}"
+        + (
+            f"，预计 {_day(overall.finish)} 全部办结"
+            if overall.finish and overall.remaining
+            else ""
+        )
+        + f"（批次结束 {_day(overall.target)}）",
+    ]
     return xlsx_response(export(summary, rows, sheet="跟进及督办"), f"{batch.name}-跟进及督办.xlsx")
 
 
-@office_only
-@require_POST
-def supervision_remind(request, batch_id: int):
-    """Notify the handlers of a step (or a college) and the students still pending there."""
-    batch = get_object_or_404(Batch, pk=batch_id)
-    target = request.POST.get("target", "")
-    kind, _sep, raw_id = target.partition(":")
+@dataclass
+class Target:
+    """One unit to remind: its handlers and pending students, and how it is named."""
+
+    kind: str  # "step" or "college"
+    handlers: set[int]
+    students: set[int]
+    where: str  # in the reminders and the audit (stored: Chinese)
+    data: dict  # for the audit event
+    name: str  # the unit's own name, for the page's message
+
+
+def _target(batch: Batch, raw: str) -> Target | None:
+    """One reminder target from the form: "step:ID" or "college:ID"."""
+    kind, _sep, raw_id = raw.partition(":")
     if not raw_id.isdigit():
-        kind = ""
+        return None
     if kind == "step":
         step = get_object_or_404(Step, category_id=batch.category_id, pk=raw_id)
         pending = list(
@@ -189,10 +177,16 @@ def supervision_remind(request, batch_id: int):
         # The gate says who handles the step on the students still pending there.
         handlers = set(scope.handlers(batch, step.id, ((f, c, k) for f, c, k, _u in pending)))
         students = {user_id for *_form, user_id in pending}
-        where, step_data = f"环节“{step.title}”", {"step": step.id, "step_title": step.title}
-        sent = _("已向环节“%(name)s”的 %(handlers)s 名办理人员和 %(students)s 名学生发送站内提醒。")
-        name = step.title
-    elif kind == "college":
+        where = f"环节“{step.title}”"
+        return Target(
+            "step",
+            handlers,
+            students,
+            where,
+            {"step": step.id, "step_title": step.title},
+            step.title,
+        )
+    if kind == "college":
         college = get_object_or_404(College, pk=raw_id)
         unfinished = list(
             Form.objects.filter(
@@ -207,36 +201,72 @@ def supervision_remind(request, batch_id: int):
         ).values_list("id", flat=True):
             handlers.update(scope.handlers(batch, college_step, forms))
         students = {user_id for *_form, user_id in unfinished}
-        where, step_data = f"院系“{college.name}”", {"college": college.id}
-        sent = _("已向院系“%(name)s”的 %(handlers)s 名办理人员和 %(students)s 名学生发送站内提醒。")
-        name = college.name
-    else:
+        where = f"院系“{college.name}”"
+        return Target("college", handlers, students, where, {"college": college.id}, college.name)
+    return None
+
+
+@office_only
+@require_POST
+def supervision_remind(request, batch_id: int):
+    """Notify the handlers of each chosen step or college and the students still pending there.
+
+    The page's checkboxes (lagging units ticked in advance) send `target` several times; a
+    row's own button sends `only` with its unit, and then that unit alone is reminded.
+    """
+    batch = get_object_or_404(Batch, pk=batch_id)
+    only = request.POST.get("only", "")
+    wanted = [only] if only else list(dict.fromkeys(request.POST.getlist("target")))
+    targets = [t for t in (_target(batch, raw) for raw in wanted) if t is not None]
+    if not targets:
         messages.error(request, _("请选择要提醒的环节或院系。"))
         return redirect("console:supervision", batch_id=batch.id)
     link = reverse("desk:batch", args=[batch.id])
     with transaction.atomic():
-        reached_handlers = notify.send(
-            handlers,
-            f"督办提醒：{batch.name}",
-            f"{where}尚有 {len(students)} 名学生未办结，请尽快办理。",
-            link,
-        )
+        for target in targets:
+            target.data["handlers"] = notify.send(
+                target.handlers,
+                f"督办提醒：{batch.name}",
+                f"{target.where}尚有 {len(target.students)} 名学生未办结，请尽快办理。",
+                link,
+            )
+            target.data["students"] = len(target.students)
+        # A student behind on several chosen units gets one reminder, not one per unit.
         reached_students = notify.send(
-            students,
+            set().union(*(t.students for t in targets)),
             f"离校手续提醒：{batch.name}",
             "您的离校单还有未办理的环节，请查看办理说明并尽快办理。",
             reverse("portal:home"),
         )
-        services.log(
-            actor(request),
-            "console.reminder.sent",
-            batch=batch,
-            note=f"督办提醒：{where}",
-            data={**step_data, "handlers": reached_handlers, "students": reached_students},
-        )
+        for target in targets:
+            services.log(
+                actor(request),
+                "console.reminder.sent",
+                batch=batch,
+                note=f"督办提醒：{target.where}",
+                data=target.data,
+            )
     # `where` above goes into the reminders (default language); the page's message is translated.
-    messages.success(
-        request,
-        sent % {"name": name, "handlers": reached_handlers, "students": reached_students},
-    )
+    if len(targets) == 1:
+        target = targets[0]
+        if target.kind == "step":
+            sent = _(
+                "已向环节“%(name)s”的 %(handlers)s 名办理人员和 %(students)s 名学生发送站内提醒。"
+            )
+        else:
+            sent = _(
+                "已向院系“%(name)s”的 %(handlers)s 名办理人员和 %(students)s 名学生发送站内提醒。"
+            )
+        values = {"name": target.name, "handlers": target.data["handlers"]}
+    else:
+        sent = _(
+            "已向 %(count)s 个环节或院系（%(names)s）的 %(handlers)s 名办理人员和 "
+            "%(students)s 名学生发送站内提醒。"
+        )
+        values = {
+            "count": len(targets),
+            "names": pgettext("list separator", "、").join(t.name for t in targets),
+            "handlers": len(set().union(*(t.handlers for t in targets))),
+        }
+    messages.success(request, sent % {**values, "students": reached_students})
     return redirect("console:supervision", batch_id=batch.id)
