@@ -319,6 +319,21 @@ LIXIAO_DEADLINE_REMIND_DAYS = env.integer("LIXIAO_DEADLINE_REMIND_DAYS", 3)
 # `manage.py backup` seals the archive with this key when it is set (and `restore` needs it).
 LIXIAO_BACKUP_KEY = env.text("LIXIAO_BACKUP_KEY", "")
 
+# --- Retention (clearance.services.purge; manage.py purge_personal_data) ----------------------
+# Whole years after a batch is archived until its students' personal data is removed.
+LIXIAO_RETENTION_YEARS = env.integer("LIXIAO_RETENTION_YEARS", 3)
+# Days an audit event is kept before the purge deletes it: never under 180 (网络安全法 art. 21
+# and 等保 level 3 keep logs at least six months).
+LIXIAO_AUDIT_RETENTION_DAYS = env.integer("LIXIAO_AUDIT_RETENTION_DAYS", 1095)
+if LIXIAO_RETENTION_YEARS < 1:
+    raise ImproperlyConfigured(
+        "LIXIAO_RETENTION_YEARS must be at least 1 (whole years after a batch is archived)"
+    )
+if LIXIAO_AUDIT_RETENTION_DAYS < 180:
+    raise ImproperlyConfigured(
+        "LIXIAO_AUDIT_RETENTION_DAYS must be at least 180: audit logs are kept six months or more"
+    )
+
 # --- Student portal (lixiao.portal) -----------------------------------------------------------
 # Show the handler's personal name in a step's history to the student (off: only the unit).
 LIXIAO_SHOW_HANDLER_NAMES = env.flag("LIXIAO_SHOW_HANDLER_NAMES", False)

@@ -43,3 +43,26 @@ def subscribe(kind: type, receiver: Callable) -> None:
 def announce(announcement) -> None:
     for receiver in _subscribers[type(announcement)]:
         receiver(announcement)
+
+
+@dataclass(frozen=True)
+class PersonalDataPurged:
+    """Students whose personal data the retention purge removes — or, with dry_run, would.
+
+    Announced inside the purge's transaction (clearance.services.purge). Each app that keeps
+    something of these people (attachments, notifications, source rows, login records) removes
+    it then — or only counts it on a dry run — and adds what it removed to `removed`
+    ({"attachments": n, …}), which the purge's audit event and its preview report.
+    Student numbers and usernames are given as they were before the purge replaced them.
+    """
+
+    student_ids: Sequence[int]
+    user_ids: Sequence[int]
+    student_numbers: Sequence[str]
+    usernames: Sequence[str]
+    form_ids: Sequence[int]
+    dry_run: bool = False
+    removed: dict = field(default_factory=dict)
+
+    def count(self, what: str, n: int) -> None:
+        self.removed[what] = self.removed.get(what, 0) + n

@@ -1,5 +1,7 @@
 """The domain: categories of steps, batches, grants, forms, records and the audit log."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -42,6 +44,16 @@ class Source(models.TextChoices):
     ADMIN = "admin", _("管理员")
     SURVEY = "survey", _("调查问卷")
     ROSTER = "roster", _("名单导入")
+
+
+class Lifecycle(models.TextChoices):
+    """Where a batch is in its life: open → closed → archived → purged (清除个人信息)."""
+
+    NOT_YET = "not_yet", _("尚未开始")
+    OPEN = "open", _("办理中")
+    CLOSED = "closed", _("已结束")
+    ARCHIVED = "archived", _("已归档")
+    PURGED = "purged", _("已清除个人信息")
 
 
 class Scope(models.TextChoices):
@@ -138,6 +150,14 @@ class Batch(models.Model):
     description = models.TextField(_("描述"), blank=True)
     enabled = models.BooleanField(_("是否使用"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The lifecycle after the service window (clearance.services.lifecycle and .purge): once
+    # archived, the writer refuses every change on the batch's forms, for everyone.
+    archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Set when no student of the batch keeps personal data any more (every form purged).
+    purged_at = models.DateTimeField(_("个人信息清除时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-opens_at", "-id"]
@@ -159,6 +179,15 @@ class Batch(models.Model):
         if now >= self.closes_at:
             return "closed"
         return "open"
+
+    def lifecycle(self, now=None) -> str:
+        """A Lifecycle value: the window's state until the batch is archived, then archived or
+        purged."""
+        if self.purged_at is not None:
+            return Lifecycle.PURGED
+        if self.archived_at is not None:
+            return Lifecycle.ARCHIVED
+        return self.window_state(now)
 
 
 class Grant(models.Model):
@@ -232,6 +261,9 @@ class Form(models.Model):
     # reasons, objections, survey, student attributes): part of the portal's page-cache key.
     # db_default: bulk inserts that name their columns (bench, imports) still get a value.
     changed_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    # When the student's personal data was removed (clearance.services.purge): the form, its
+    # states and dates stay for the counts; name, ID number, phone and attachments are gone.
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = _("离校单")
@@ -327,6 +359,45 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("audit events are append-only")
+
+
+def archive_path(archive: "BatchArchive", filename: str) -> str:
+    # Through the default storage (any backend); a random part so an old link never names a new file.
+    return f"archives/{archive.batch_id}/{uuid.uuid4().hex[:12]}-{filename}"
+
+
+class BatchArchive(models.Model):
+    """The archive export (归档文件) of an archived batch: built by a background task
+    (clearance.tasks.build_archive), kept in Django's storage; one per batch, rebuilt on request."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("生成中")
+        DONE = "done", _("已生成")
+        FAILED = "failed", _("生成失败")
+
+    batch = models.OneToOneField(Batch, on_delete=models.PROTECT, related_name="archive")
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to=archive_path, blank=True, max_length=255)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    counts = models.JSONField(default=dict, blank=True)  # students, records, events in the file
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("归档文件")
+
+    def __str__(self):
+        return f"{self.batch} · {self.get_status_display()}"
 
 
 class StepTally(models.Model):

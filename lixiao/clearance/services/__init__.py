@@ -8,7 +8,10 @@ cache versions moved, announcements made through clearance.hooks.
 Callers use this package's names (`services.apply_many`, `services.create_step` …). Behind it:
 base (the vocabulary), records (changing records; dry runs), enrolment (making forms), commit
 (the writer's machinery), daily (the daily tallies recounted and rebuilt), audit, versions
-(cache versions), undo, and one module per kind of configuration: categories, steps, batches, grants, change_requests, roster, survey, masterdata.
+(cache versions), undo, one module per kind of configuration: categories, steps, batches,
+grants, change_requests, roster, survey, masterdata; and a batch's life after its window:
+lifecycle (end, archive, the archive export) and purge (retention of personal data and of
+audit events).
 """
 
 from lixiao.clearance.rules import Refused
@@ -16,6 +19,7 @@ from lixiao.clearance.services.audit import log
 from lixiao.clearance.services.base import (
     EVENT_COLUMNS,
     Actor,
+    Archived,
     Closed,
     Forbidden,
     Item,
@@ -39,6 +43,7 @@ from lixiao.clearance.services.change_requests import (
 from lixiao.clearance.services.change_requests import (
     removal_blocker as change_request_blocker,
 )
+from lixiao.clearance.services.commit import require_writable
 from lixiao.clearance.services.daily import rebuild_daily_tallies
 from lixiao.clearance.services.enrolment import (
     Enrolment,
@@ -58,12 +63,19 @@ from lixiao.clearance.services.grants import (
     revoke_delegation,
     scope_errors,
 )
+from lixiao.clearance.services.lifecycle import (
+    archive_batch,
+    close_batch,
+    due_at,
+    rebuild_archive,
+)
 from lixiao.clearance.services.masterdata import (
     import_places,
     import_staff,
     save_place,
     save_staff,
 )
+from lixiao.clearance.services.purge import purge_audit, purge_personal_data
 from lixiao.clearance.services.records import (
     apply_many,
     pass_record,
@@ -88,6 +100,7 @@ __all__ = [
     "EVENT_COLUMNS",
     "UNDOABLE_ACTIONS",
     "Actor",
+    "Archived",
     "Closed",
     "Enrolment",
     "Forbidden",
@@ -99,9 +112,11 @@ __all__ = [
     "UndoRefused",
     "add_step_records",
     "apply_many",
+    "archive_batch",
     "assign_counselors",
     "categories_changed",
     "change_request_blocker",
+    "close_batch",
     "copy_default_grants",
     "create_batch",
     "create_category",
@@ -115,6 +130,7 @@ __all__ = [
     "delete_question",
     "delete_step",
     "describe",
+    "due_at",
     "enrol",
     "find_person",
     "forms_changed",
@@ -126,10 +142,14 @@ __all__ = [
     "move_step",
     "open_categories",
     "pass_record",
+    "purge_audit",
+    "purge_personal_data",
     "reapply_conditions",
     "rebuild_daily_tallies",
+    "rebuild_archive",
     "refresh_completion",
     "require_office",
+    "require_writable",
     "revoke_delegation",
     "revoke_record",
     "save_place",

@@ -3,11 +3,16 @@
 Services, commands, tasks and logins call `log` with a dotted code (`console.step.updated`,
 `roster.imported`, `accounts.login`); the writer's per-record changes go in bulk through
 `write_changes`. Nothing else builds an Event.
+
+Events are append-only in the database (migrations 0003, 0010); `deletion_permitted` is the one
+deliberate way to delete old ones (clearance.services.purge, itself audited).
 """
 
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from lixiao import sqlbulk
@@ -111,3 +116,51 @@ def refusal(actor: Actor, batch, step, outcome, now) -> None:
         at=now,
         data={"code": code, "form_id": form_id},
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# the purge permit: how the append-only triggers let the retention purge delete old events
+
+_SQLITE_FLAG = "lixiao_audit_purge_permitted"
+
+
+def register_purge_permit(sender=None, connection=None, **kwargs) -> None:
+    """On each new SQLite connection, the function the delete trigger asks (connection_created).
+
+    It answers from a flag on this connection only, so no other connection — and no other
+    client of the database file, which lacks the function — can delete an event.
+    """
+    if connection is None or connection.vendor != "sqlite":
+        return
+    wrapper = connection
+    connection.connection.create_function(
+        "lixiao_audit_purge", 0, lambda: 1 if getattr(wrapper, _SQLITE_FLAG, False) else 0
+    )
+
+
+@contextmanager
+def deletion_permitted():
+    """Let the statements inside this block delete audit events, in the caller's transaction.
+
+    PostgreSQL: a transaction-local setting; SQLite: a flag on this connection. Both are
+    withdrawn when the block ends, so the permit covers the purge's DELETE and nothing after.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit events are deleted only inside a transaction")
+    connection.ensure_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lixiao.audit_purge', 'on', true)")
+    else:
+        setattr(connection, _SQLITE_FLAG, True)
+    try:
+        yield
+    finally:
+        if connection.vendor == "postgresql":
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('lixiao.audit_purge', 'off', true)")
+            except DatabaseError:
+                pass  # the transaction failed inside the block: its rollback ends the setting too
+        else:
+            setattr(connection, _SQLITE_FLAG, False)

@@ -31,6 +31,10 @@ class Closed(Refused):
     """The batch is outside its service window: handlers cannot change records."""
 
 
+class Archived(Closed):
+    """The batch is archived: its forms are read-only for everyone, the office included."""
+
+
 class Forbidden(Exception):
     """The person's role does not allow this change: shown as 403 (the surface is known)."""
 

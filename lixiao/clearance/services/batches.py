@@ -58,6 +58,10 @@ def update_batch(actor: Actor, batch: Batch, fields: dict) -> dict:
                 setattr(batch, name, value)
         _check(batch)
         changes = audit.diff(before, audit.snapshot(batch, FIELDS))
+        if batch.archived_at is not None and set(changes) - {"enabled"}:
+            raise Refused(
+                _("批次已归档，只能更改“是否使用”；其余信息保持归档时的样子。"), "archived"
+            )
         if "category" in changes and batch.forms.exists():
             raise Refused(_("已导入名单的批次不能更换离校类别。"), "category_in_use")
         if not changes:

@@ -4,6 +4,7 @@ of records, audit events, completion, tallies and notifications."""
 from collections import Counter, defaultdict
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ from lixiao.clearance.models import (
     StepTally,
 )
 from lixiao.clearance.services import audit
-from lixiao.clearance.services.base import Actor, Closed, NotFound
+from lixiao.clearance.services.base import Actor, Archived, Closed, NotFound
 
 _TALLY_INDEX = {State.NOT_REQUIRED: 0, State.PENDING: 1, State.PASSED: 2}
 _ACTIONS = {
@@ -35,7 +36,38 @@ _ACTIONS = {
 }
 
 
+def _archived(batch: Batch) -> Archived:
+    when = f"{timezone.localtime(batch.archived_at):%Y-%m-%d}" if batch.archived_at else ""
+    return Archived(
+        _("批次“%(name)s”已于 %(date)s 归档，离校单只读，不能再更改（管理员也不能）")
+        % {"name": batch.name, "date": when},
+        "archived",
+    )
+
+
+def require_writable(batch: Batch) -> Batch:
+    """Refuse any change on an archived batch's forms, for everyone (the writer's one rule).
+
+    Call it inside the transaction that writes: it reads the batch again under a share lock
+    (PostgreSQL FOR SHARE; SQLite's IMMEDIATE transactions already serialise writers), so an
+    archive that committed first is seen, and one that comes second waits for this change.
+    Returns the batch as read.
+    """
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    table = connection.ops.quote_name(Batch._meta.db_table)
+    current = next(
+        iter(Batch.objects.raw(f"SELECT * FROM {table} WHERE id = %s{lock}", [batch.pk])), None
+    )
+    if current is None:
+        raise NotFound
+    if current.archived_at is not None:
+        raise _archived(current)
+    return current
+
+
 def _check_open(actor: Actor, batch: Batch) -> None:
+    if batch.archived_at is not None:
+        raise _archived(batch)  # before anyone's exemption: archived is read-only for all
     if actor.trusted or scope.is_office(actor.user):
         return
     if not batch.enabled:

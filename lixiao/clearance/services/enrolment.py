@@ -23,6 +23,7 @@ from lixiao.clearance.rules import Change
 from lixiao.clearance.services import audit
 from lixiao.clearance.services.base import (
     Actor,
+    Archived,
 )
 from lixiao.clearance.services.commit import (
     _TALLY_INDEX,
@@ -33,6 +34,7 @@ from lixiao.clearance.services.commit import (
     _settle_completion,
     _step_infos,
     _student_attributes,
+    require_writable,
 )
 from lixiao.clearance.services.versions import forms_changed
 
@@ -78,6 +80,7 @@ def enrol(
         complete.append(done)
         shapes[(entry.college_id, states, done)] += 1
     with transaction.atomic():
+        require_writable(batch)  # an archived batch's roster is closed for good
         sqlbulk.insert(
             Form._meta.db_table,
             (
@@ -153,6 +156,10 @@ def _add_step_records_in(actor: Actor, batch: Batch, step: Step) -> int:
     now = timezone.now()
     group = uuid.uuid4()
     with transaction.atomic():
+        try:
+            require_writable(batch)
+        except Archived:
+            return 0  # an archived batch keeps the steps it was archived with
         ids = list(
             Form.objects.filter(batch=batch)
             .exclude(records__step=step)
@@ -229,6 +236,10 @@ def refresh_completion(actor: Actor, batch: Batch) -> int:
     step_infos = _step_infos(batch.category_id)
     now = timezone.now()
     with transaction.atomic():
+        try:
+            require_writable(batch)
+        except Archived:
+            return 0  # an archived batch keeps the completion it was archived with
         ids = list(Form.objects.filter(batch=batch).order_by("id").values_list("id", flat=True))
         forms = _lock_forms(ids)
         states = _load_states(ids)

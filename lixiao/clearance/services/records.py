@@ -24,6 +24,7 @@ from lixiao.clearance.rules import Change, Refused
 from lixiao.clearance.services import audit
 from lixiao.clearance.services.base import (
     Actor,
+    Archived,
     Item,
     NotFound,
     Outcome,
@@ -36,6 +37,7 @@ from lixiao.clearance.services.commit import (
     _lock_forms,
     _step_infos,
     _student_attributes,
+    require_writable,
 )
 from lixiao.clearance.services.versions import forms_changed
 
@@ -98,6 +100,7 @@ def apply_many(
     step_infos = _step_infos(batch.category_id)
     now = at or timezone.now()
     with transaction.atomic():
+        require_writable(batch)  # archived: refused for everyone, read under a share lock
         wanted: dict[int, Item] = {}
         for item in items:
             if item.form_id in wanted:
@@ -186,6 +189,10 @@ def reapply_conditions(actor: Actor, batch: Batch, form_ids: Iterable[int] | Non
     now = timezone.now()
     group = uuid.uuid4()
     with transaction.atomic():
+        try:
+            require_writable(batch)
+        except Archived:
+            return 0  # an archived batch keeps its forms as they were archived
         qs = Form.objects.filter(batch=batch)
         if form_ids is not None:
             qs = qs.filter(id__in=list(form_ids))

@@ -10,6 +10,7 @@ from lixiao import sqlbulk
 from lixiao.clearance.models import Batch, Form
 from lixiao.clearance.services import audit
 from lixiao.clearance.services.base import Actor, require_office
+from lixiao.clearance.services.commit import require_writable
 from lixiao.clearance.services.records import reapply_conditions
 from lixiao.clearance.services.versions import students_changed
 
@@ -48,6 +49,7 @@ def assign_counselors(
     now = timezone.now()
     changed = 0
     with transaction.atomic():
+        require_writable(batch)  # who reaches an archived batch's students is settled
         for counselor_id, student_ids in sorted(students_of.items(), key=lambda item: item[0] or 0):
             moving: list[tuple[int, int | None]] = []
             for part in sqlbulk.chunks(sorted(set(student_ids))):

@@ -9,6 +9,7 @@ from lixiao.clearance.models import Category, Form, Source, State, Step
 from lixiao.clearance.rules import Refused
 from lixiao.clearance.services import audit
 from lixiao.clearance.services.base import Actor, Item, require_office
+from lixiao.clearance.services.commit import require_writable
 from lixiao.clearance.services.records import apply_many
 from lixiao.clearance.services.versions import categories_changed, forms_changed
 from lixiao.survey.models import Question, Response
@@ -85,6 +86,7 @@ def submit_survey(student_user, form: Form, answers: dict, client_ip: str | None
     """
     try:
         with transaction.atomic():
+            require_writable(form.batch)  # Archived (a Refused) propagates: nothing is stored
             Response.objects.create(form=form, answers=answers)
             forms_changed([form.id])  # the page shows when the survey was submitted
             actor = Actor(

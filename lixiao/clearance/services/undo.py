@@ -91,13 +91,16 @@ def undo_group(actor: Actor, group: uuid.UUID) -> Outcome:
             by_step[(e.batch_id, e.step_id)].append(Item(e.form_id, e.from_state, note))
         # Prerequisites first, the final step last: its gate must see them passed again.
         for batch_id, step_id in sorted(by_step, key=lambda k: (steps[k[1]].is_final, k)):
-            outcome = apply_many(
-                admin,
-                batches[batch_id],
-                steps[step_id],
-                by_step[(batch_id, step_id)],
-                group=undo.group,
-            )
+            try:
+                outcome = apply_many(
+                    admin,
+                    batches[batch_id],
+                    steps[step_id],
+                    by_step[(batch_id, step_id)],
+                    group=undo.group,
+                )
+            except Refused as refusal:  # an archived batch: read-only, nothing is undone
+                raise UndoRefused(str(refusal), refusal.code) from None
             if outcome.refused:
                 _fid, _code, message = outcome.refused[0]
                 raise UndoRefused(

@@ -1,0 +1,362 @@
+"""The archive export (归档文件) of an archived batch: one ZIP of CSV files, built by a background
+task (clearance.tasks.build_archive) and kept through Django's storage API (never a local path).
+
+- 学生.csv — one row per student: 学号, 姓名, 院系, 专业, 班级, completion;
+- 环节状态.csv — per student per step: state, date (when passed), unit;
+- 各院系办结.csv, 各环节进度.csv — the maintained counts (anonymous);
+- 审计日志.csv — the batch's audit events, up to the moment the build started;
+- 说明.txt and manifest.json — what the files are, their row counts and SHA-256.
+
+CSV (UTF-8 with a BOM, so Excel reads the Chinese) rather than .xlsx: a 50,000-student batch has
+600,000 step rows and may have more audit events than a worksheet holds (1,048,576).
+ID numbers, phones and birth dates are never in it. Every text cell is neutralised against
+formula injection as the .xlsx exports are.
+"""
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import tempfile
+import zipfile
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Max, Sum
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
+
+from lixiao.clearance.models import (
+    BatchArchive,
+    Event,
+    Form,
+    Record,
+    Source,
+    State,
+    Step,
+    StepTally,
+)
+from lixiao.clearance.queries import college_statistics
+from lixiao.clearance.services.audit import log
+from lixiao.clearance.services.base import Actor
+from lixiao.tabular.writer import neutralise
+
+FORMAT = "lixiao-batch-archive/1"
+SPOOL_BYTES = 32 * 1024 * 1024  # the ZIP is built in memory up to this size, then in a temp file
+FORMS_PER_READ = 2000
+# Stored on the archive as it is (a task has no reader); the console translates it.
+BUILD_FAILED = gettext_noop("归档文件生成失败，请重新生成；如仍失败请联系技术支持。")
+log_ = logging.getLogger(__name__)
+
+STUDENT_HEADERS = ["学号", "姓名", "院系", "专业", "班级", "学生类别", "加入名单时间", "办结时间"]
+RECORD_HEADERS = [
+    "学号",
+    "姓名",
+    "院系",
+    "环节",
+    "是否必办",
+    "状态",
+    "办理日期",
+    "办理单位",
+    "来源",
+]
+COLLEGE_HEADERS = ["院系", "人数", "已办结", "办结率%"]
+STEP_HEADERS = ["环节", "院系", "需办理", "已办理", "未办理", "无需办理"]
+AUDIT_HEADERS = [
+    "时间", "操作人账号", "操作人", "操作", "学号", "环节", "原状态", "新状态", "来源",
+    "备注", "客户端地址", "操作组", "详情",
+]  # fmt: skip
+
+
+def build(batch_id: int) -> dict:
+    """Build the batch's archive file if one is queued; a repeated or obsolete task does nothing.
+
+    Claims the queued archive (one UPDATE, so two workers never both build it), writes the ZIP,
+    saves it through the storage and records it — unless the office asked again meanwhile.
+    """
+    now = timezone.now()
+    claimed = BatchArchive.objects.filter(
+        batch_id=batch_id, status=BatchArchive.Status.QUEUED
+    ).update(status=BatchArchive.Status.RUNNING, started_at=now, progress=1)
+    if not claimed:
+        return {"skipped": True}
+    archive = BatchArchive.objects.select_related("batch__category", "requested_by").get(
+        batch_id=batch_id
+    )
+    try:
+        # The file's headers and values are the school's record: in the default language.
+        with translation.override(settings.LANGUAGE_CODE):
+            return _build(archive)
+    except Exception:
+        log_.exception("archive of batch %s failed", batch_id)
+        BatchArchive.objects.filter(pk=archive.pk, started_at=archive.started_at).update(
+            status=BatchArchive.Status.FAILED,
+            error=BUILD_FAILED,
+            finished_at=timezone.now(),
+            progress=100,
+        )
+        raise
+
+
+def _progress(archive: BatchArchive, percent: int) -> None:
+    # Autocommit: the console's polling request sees it while the task runs.
+    BatchArchive.objects.filter(pk=archive.pk).update(progress=max(1, min(percent, 99)))
+
+
+class _Entry:
+    """One CSV file inside the ZIP, streamed, with its row count and SHA-256."""
+
+    def __init__(self, zf: zipfile.ZipFile, name: str, headers: list[str]):
+        self.name = name
+        self.raw = zf.open(name, "w", force_zip64=True)
+        self.sha = hashlib.sha256()
+        self.rows = 0
+        self.buffer = io.StringIO()
+        self.csv = csv.writer(self.buffer)
+        self.buffer.write("\ufeff")
+        self.csv.writerow(headers)
+
+    def row(self, values) -> None:
+        self.csv.writerow(["" if v is None else neutralise(v) for v in values])
+        self.rows += 1
+        if self.buffer.tell() > 1 << 16:
+            self._flush()
+
+    def _flush(self) -> None:
+        data = self.buffer.getvalue().encode("utf-8")
+        self.sha.update(data)
+        self.raw.write(data)
+        self.buffer.seek(0)
+        self.buffer.truncate()
+
+    def close(self) -> dict:
+        self._flush()
+        self.raw.close()
+        return {"rows": self.rows, "sha256": self.sha.hexdigest()}
+
+
+def _when(moment, fmt="%Y-%m-%d %H:%M:%S") -> str:
+    return timezone.localtime(moment).strftime(fmt) if moment else ""
+
+
+def _build(archive: BatchArchive) -> dict:
+    batch = archive.batch
+    event_cut = Event.objects.filter(batch=batch).aggregate(m=Max("id"))["m"] or 0
+    events_total = Event.objects.filter(batch=batch, id__lte=event_cut).count()
+    steps = list(
+        Step.objects.filter(category_id=batch.category_id)
+        .select_related("department")
+        .order_by("order", "id")
+    )
+    forms = list(
+        Form.objects.filter(batch=batch)
+        .order_by("student__student_number", "id")
+        .values_list(
+            "id", "student__student_number", "student__name", "college__name",
+            "student__major", "student__class_name", "student__student_type",
+            "created_at", "completed_at", "purged_at",
+        )
+    )  # fmt: skip
+    states, sources = dict(State.choices), dict(Source.choices)
+    files: dict[str, dict] = {}
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        entry = _Entry(zf, "学生.csv", STUDENT_HEADERS)
+        for _fid, number, name, college, major, class_name, stype, created, completed, _p in forms:
+            entry.row(
+                [number, name, college, major, class_name, stype, _when(created), _when(completed)]
+            )
+        files[entry.name] = entry.close()
+        _progress(archive, 5)
+
+        entry = _Entry(zf, "环节状态.csv", RECORD_HEADERS)
+        for start in range(0, len(forms), FORMS_PER_READ):
+            part = forms[start : start + FORMS_PER_READ]
+            by_form: dict[int, dict[int, tuple]] = defaultdict(dict)
+            for form_id, step_id, state, handled_at, source in Record.objects.filter(
+                form_id__in=[f[0] for f in part]
+            ).values_list("form_id", "step_id", "state", "handled_at", "source"):
+                by_form[form_id][step_id] = (state, handled_at, source)
+            for form_id, number, name, college, *_rest in part:
+                for step in steps:
+                    record = by_form[form_id].get(step.id)
+                    if record is None:  # a step added after this form was archived
+                        continue
+                    state, handled_at, source = record
+                    entry.row(
+                        [
+                            number,
+                            name,
+                            college,
+                            step.title,
+                            "是" if step.required else "否",
+                            str(states.get(state, state)),
+                            _when(handled_at, "%Y-%m-%d") if state == State.PASSED else "",
+                            step.department.name if step.department_id else college,
+                            str(sources.get(source, source)) if state != State.NOT_REQUIRED else "",
+                        ]
+                    )
+            _progress(archive, 5 + 55 * (start + len(part)) // max(len(forms), 1))
+        files[entry.name] = entry.close()
+
+        entry = _Entry(zf, "各院系办结.csv", COLLEGE_HEADERS)
+        for c in college_statistics(batch):
+            percent = round(100 * c["done"] / c["total"], 1) if c["total"] else 0.0
+            entry.row([c["college__name"], c["total"], c["done"], percent])
+        files[entry.name] = entry.close()
+
+        entry = _Entry(zf, "各环节进度.csv", STEP_HEADERS)
+        order = {s.id: i for i, s in enumerate(steps)}
+        titles = {s.id: s.title for s in steps}
+        tallies = (
+            StepTally.objects.filter(batch=batch)
+            .values_list("step_id", "college__name")
+            .annotate(p=Sum("pending"), d=Sum("passed"), n=Sum("not_required"))
+            .order_by()
+        )
+        for step_id, college, pending, passed, not_required in sorted(
+            tallies, key=lambda t: (order.get(t[0], 0), t[1])
+        ):
+            if step_id in titles:
+                entry.row(
+                    [titles[step_id], college, pending + passed, passed, pending, not_required]
+                )
+        files[entry.name] = entry.close()
+
+        entry = _Entry(zf, "审计日志.csv", AUDIT_HEADERS)
+        events = (
+            Event.objects.filter(batch=batch, id__lte=event_cut)
+            .order_by("id")
+            .values_list(
+                "at", "actor__username", "actor__name", "action",
+                "form__student__student_number", "step__title", "from_state", "to_state",
+                "source", "note", "client_ip", "group", "data",
+            )
+        )  # fmt: skip
+        for i, (at, username, actor, action, number, step, before, after, *rest) in enumerate(
+            events.iterator(chunk_size=5000), start=1
+        ):
+            source, note, client_ip, group, data = rest
+            entry.row(
+                [
+                    _when(at),
+                    username or "",
+                    actor or ("" if username else "系统"),
+                    action,
+                    number or "",
+                    step or "",
+                    str(states.get(before, before)),
+                    str(states.get(after, after)),
+                    str(sources.get(source, source)),
+                    note,
+                    client_ip or "",
+                    str(group) if group else "",
+                    json.dumps(data, ensure_ascii=False) if data else "",
+                ]
+            )
+            if i % 20000 == 0:
+                _progress(archive, 60 + 35 * i // max(events_total, 1))
+        files[entry.name] = entry.close()
+
+        counts = {
+            "students": len(forms),
+            "records": files["环节状态.csv"]["rows"],
+            "events": files["审计日志.csv"]["rows"],
+            "purged": sum(1 for f in forms if f[-1] is not None),
+        }
+        generated = timezone.now()
+        manifest = {
+            "format": FORMAT,
+            "generated_at": timezone.localtime(generated).isoformat(),
+            "batch": {
+                "id": batch.id,
+                "name": batch.name,
+                "academic_year": batch.academic_year,
+                "student_type": batch.student_type,
+                "category": batch.category.name,
+                "completion_rule": batch.category.completion_rule,
+                "opens_at": timezone.localtime(batch.opens_at).isoformat(),
+                "closes_at": timezone.localtime(batch.closes_at).isoformat(),
+                "archived_at": timezone.localtime(batch.archived_at).isoformat(),
+            },
+            "counts": counts,
+            "audit_events_up_to_id": event_cut,
+            "files": files,
+        }
+        zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+        zf.writestr("说明.txt", _readme(batch, counts, generated))
+    _progress(archive, 97)
+    return _keep(archive, spool, counts)
+
+
+def _readme(batch, counts: dict, generated) -> str:
+    lines = [
+        f"离校批次归档文件：{batch.name}（{batch.academic_year}，{batch.category.name}）",
+        f"服务时间：{_when(batch.opens_at, '%Y-%m-%d %H:%M')} 至 {_when(batch.closes_at, '%Y-%m-%d %H:%M')}",
+        f"归档时间：{_when(batch.archived_at)}；本文件生成时间：{_when(generated)}",
+        "",
+        f"学生.csv：每名学生一行，共 {counts['students']} 人（含办结时间）。",
+        f"环节状态.csv：每名学生每个环节一行，共 {counts['records']} 行：状态、办理日期（已办理时）、办理单位、来源。",
+        "各院系办结.csv、各环节进度.csv：各院系人数与办结数、各环节各院系的办理数（不含个人信息）。",
+        f"审计日志.csv：本批次的审计日志，共 {counts['events']} 条。",
+        "manifest.json：各文件的行数与 SHA-256 校验值。",
+        "",
+        "文件为 UTF-8 编码（带 BOM），可直接用 Excel 或 WPS 打开；不含身份证件号、电话。",
+    ]
+    if counts["purged"]:
+        lines.append(
+            f"其中 {counts['purged']} 名学生的个人信息已按保留期限清除，显示为“（已清除）”。"
+        )
+    lines += [
+        "",
+        "Lixiao batch archive: UTF-8 CSV files; see manifest.json for row counts and checksums.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _keep(archive: BatchArchive, spool, counts: dict) -> dict:
+    """Save the ZIP through the storage and record it; drop the file it replaces."""
+    spool.seek(0)
+    sha = hashlib.sha256()
+    for block in iter(lambda: spool.read(1 << 20), b""):
+        sha.update(block)
+    size = spool.tell()
+    spool.seek(0)
+    previous = archive.file.name if archive.file else ""
+    batch = archive.batch
+    archive.file.save(f"{batch.name}-归档文件.zip", File(spool, name="archive.zip"), save=False)
+    name = archive.file.name
+    spool.close()
+    finished = timezone.now()
+    with transaction.atomic():
+        # Only the build that claimed this request records itself: a newer request wins.
+        done = BatchArchive.objects.filter(
+            pk=archive.pk, status=BatchArchive.Status.RUNNING, started_at=archive.started_at
+        ).update(
+            status=BatchArchive.Status.DONE,
+            progress=100,
+            file=name,
+            size=size,
+            sha256=sha.hexdigest(),
+            counts=counts,
+            finished_at=finished,
+            error="",
+        )
+        if done:
+            log(
+                Actor.system(Source.ADMIN, user=archive.requested_by),
+                "clearance.archive.built",
+                batch=batch,
+                at=finished,
+                data={"batch": batch.id, **counts, "bytes": size, "sha256": sha.hexdigest()},
+            )
+    storage = archive.file.storage
+    if not done:
+        storage.delete(name)
+        return {"obsolete": True}
+    if previous and previous != name:
+        storage.delete(previous)
+    return {**counts, "bytes": size}

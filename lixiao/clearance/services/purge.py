@@ -1,0 +1,374 @@
+"""Retention: the personal data of students whose batches were archived long enough ago is
+removed, and audit events past their own period are deleted — both keep the anonymous counts,
+both are audited, both preview with dry_run (manage.py purge_personal_data, the lifecycle page).
+
+What a purged student keeps: a form per batch with its college, its steps' states and dates and
+its completion time — so the tallies, completion per college and the follow-up page still add
+up — and an anonymous shell: 学号 and account name "已清除-<id>", name "（已清除）", college and
+student type. Removed: name, 学号, ID number, phone, major, class, gender, political status,
+dormitory, the account (disabled, no password, no e-mail), record notes and source reasons,
+free-text survey answers, the batch's import files and archive file, and — announced through
+clearance.hooks — attachments and messages, notifications, integration-source rows and login
+records. A student who is also on a batch not yet due is kept whole, and said so.
+"""
+
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models import CharField, Count, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+
+from lixiao import sqlbulk
+from lixiao.clearance import hooks
+from lixiao.clearance.models import Batch, BatchArchive, Event, Form, Record
+from lixiao.clearance.services import audit
+from lixiao.clearance.services.base import Actor
+from lixiao.clearance.services.lifecycle import due_at, years_after
+from lixiao.directory.models import Student, User
+from lixiao.survey.models import Question, Response
+from lixiao.tabular.models import ImportJob
+
+PURGED_NAME = "（已清除）"
+PURGED_PREFIX = "已清除-"  # + the row's id: unique, and never a real 学号 or 职工号
+# Evidence that data was deleted is kept past the audit period (it names no student).
+KEPT_ACTIONS = (
+    "clearance.audit.purged",
+    "clearance.personal_data.purged",
+    "clearance.batch.purged",
+)
+
+
+@dataclass
+class BatchDue:
+    """One due batch in a purge, and what happens to its students."""
+
+    batch: Batch
+    due: datetime
+    purged: int = 0  # students whose personal data this purge removes
+    kept: int = 0  # students kept whole: also on a batch not yet due
+    already: int = 0  # students purged before
+    files: int = 0  # import and archive files removed with it
+
+
+@dataclass
+class Kept:
+    """A student kept whole, with the batches not yet due: (name, due; None: not archived)."""
+
+    student_id: int
+    student_number: str
+    batches: list[tuple[str, datetime | None]]
+
+
+@dataclass
+class Plan:
+    at: datetime
+    years: int
+    batches: list[BatchDue] = field(default_factory=list)
+    student_ids: list[int] = field(default_factory=list)
+    form_ids: list[int] = field(default_factory=list)
+    kept: list[Kept] = field(default_factory=list)
+    removed: dict = field(default_factory=dict)  # {"names": n, "id_numbers": n, …}
+    audit_days: int = 0
+    audit_before: datetime | None = None
+    audit_events: int = 0
+
+    @property
+    def students(self) -> int:
+        return len(self.student_ids)
+
+
+def plan(at: datetime | None = None, batch: Batch | None = None, lock: bool = False) -> Plan:
+    """What a purge at `at` (default now) removes; nothing is written.
+
+    Every due batch's students go, except those also on a batch not yet due (Kept). `batch`:
+    only that batch's part (its lifecycle page asks what its due date will bring). `lock`: the
+    due batches are locked for the purge (a second purge or an archive rebuild waits).
+    """
+    at = at or timezone.now()
+    years = settings.LIXIAO_RETENTION_YEARS
+    result = Plan(at=at, years=years, audit_days=settings.LIXIAO_AUDIT_RETENTION_DAYS)
+    archived = Batch.objects.filter(archived_at__isnull=False).select_related("category")
+    if lock:
+        archived = archived.select_for_update(of=("self",))
+    # Archived batches are few (one per category a year): their due moments are compared here.
+    due = [b for b in archived.order_by("archived_at", "id") if due_at(b, years) <= at]
+    due_ids = [b.id for b in due]
+    # A finished batch (every student purged) is named again only when asked for.
+    wanted = [b for b in due if (b.id == batch.id if batch else b.purged_at is None)]
+    wanted_ids = [b.id for b in wanted]
+    elsewhere = Exists(
+        Form.objects.filter(student_id=OuterRef("student_id"), purged_at__isnull=True).exclude(
+            batch_id__in=due_ids
+        )
+    )
+    counts: dict[int, Counter] = defaultdict(Counter)
+    students: set[int] = set()
+    kept: set[int] = set()
+    rows = (
+        Form.objects.filter(batch_id__in=wanted_ids, purged_at__isnull=True)
+        .annotate(blocked=elsewhere)
+        .values_list("batch_id", "student_id", "blocked")
+    )
+    for batch_id, student_id, blocked in rows:
+        counts[batch_id]["kept" if blocked else "purged"] += 1
+        (kept if blocked else students).add(student_id)
+    already = dict(
+        Form.objects.filter(batch_id__in=wanted_ids, purged_at__isnull=False)
+        .values_list("batch_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    files = _files(wanted_ids)
+    for b in wanted:
+        result.batches.append(
+            BatchDue(
+                b,
+                due_at(b, years),
+                purged=counts[b.id]["purged"],
+                kept=counts[b.id]["kept"],
+                already=already.get(b.id, 0),
+                files=sum(1 for batch_id, _f in files if batch_id == b.id),
+            )
+        )
+    result.student_ids = sorted(students)
+    result.form_ids = sorted(
+        fid
+        for (fid,) in sqlbulk.select_in(
+            Form._meta.db_table, ("id",), "student_id", result.student_ids
+        )
+    )
+    result.kept = _kept(sorted(kept), due_ids, years)
+    result.removed = {**_held(result), "files": len(files)}
+    result.audit_before = at - timedelta(days=result.audit_days)
+    result.audit_events = _old_events(result.audit_before).count()
+    return result
+
+
+def _kept(student_ids: list[int], due_ids: list[int], years: int) -> list[Kept]:
+    by_student: dict[int, list] = defaultdict(list)
+    numbers: dict[int, str] = {}
+    for part in sqlbulk.chunks(student_ids):
+        for sid, number, name, archived_at in (
+            Form.objects.filter(student_id__in=part, purged_at__isnull=True)
+            .exclude(batch_id__in=due_ids)
+            .order_by("batch__opens_at", "batch_id")
+            .values_list(
+                "student_id", "student__student_number", "batch__name", "batch__archived_at"
+            )
+        ):
+            numbers[sid] = number
+            by_student[sid].append((name, years_after(archived_at, years) if archived_at else None))
+    return [Kept(sid, numbers[sid], by_student[sid]) for sid in student_ids]
+
+
+def _held(result: Plan) -> dict:
+    """What the core keeps of the plan's students that a purge removes, counted."""
+    removed = Counter()
+    for part in sqlbulk.chunks(result.student_ids):
+        row = Student.objects.filter(id__in=part).aggregate(
+            names=Count("id"),
+            id_numbers=Count("id", filter=~Q(id_number_enc="")),
+            phones=Count("id", filter=~Q(phone="")),
+        )
+        removed.update({k: v or 0 for k, v in row.items()})
+    for part in sqlbulk.chunks(result.form_ids):
+        removed["notes"] += (
+            Record.objects.filter(form_id__in=part).exclude(note="", reason="").count()
+        )
+        removed["survey_texts"] += len(_text_answers(part))
+    return dict(removed)
+
+
+def _text_answers(form_ids) -> list[tuple[int, dict]]:
+    """(response id, answers without the free-text ones) of responses that have free text."""
+    texts = {
+        str(q)
+        for q in Question.objects.filter(kind=Question.Kind.TEXT).values_list("id", flat=True)
+    }
+    found = []
+    for rid, answers in Response.objects.filter(form_id__in=form_ids).values_list("id", "answers"):
+        if any(k in texts and v for k, v in answers.items()):
+            found.append((rid, {k: v for k, v in answers.items() if k not in texts}))
+    return found
+
+
+def _files(batch_ids: list[int]) -> list[tuple[int, str]]:
+    """(batch id, stored name) of the import files and archive file of these batches."""
+    if not batch_ids:
+        return []
+    found = [
+        (batch_id, name)
+        for batch_id, name in BatchArchive.objects.filter(batch_id__in=batch_ids)
+        .exclude(file="")
+        .values_list("batch_id", "file")
+    ]
+    # Roster and desk imports name their batch in the job's context.
+    jobs = ImportJob.objects.filter(context__batch__in=batch_ids).exclude(file="")
+    found += [(job.context["batch"], job.file.name) for job in jobs.only("context", "file")]
+    return found
+
+
+def _old_events(before: datetime):
+    return Event.objects.filter(at__lt=before).exclude(action__in=KEPT_ACTIONS)
+
+
+# ---------------------------------------------------------------------------------------------
+# doing it
+
+
+def purge_personal_data(actor: Actor, dry_run: bool = False, at: datetime | None = None) -> Plan:
+    """Remove the personal data the plan names, in one transaction, audited; dry_run: only say
+    what would go (the apps announced to count theirs too)."""
+    with transaction.atomic():
+        result = plan(at, lock=not dry_run)
+        people = [
+            row
+            for part in sqlbulk.chunks(result.student_ids)
+            for row in Student.objects.filter(id__in=part).values_list(
+                "id", "user_id", "student_number", "user__username"
+            )
+        ]
+        announced = hooks.PersonalDataPurged(
+            student_ids=result.student_ids,
+            user_ids=[user_id for _sid, user_id, _n, _u in people],
+            student_numbers=[number for _sid, _uid, number, _u in people],
+            usernames=[username for *_rest, username in people],
+            form_ids=result.form_ids,
+            dry_run=dry_run,
+            removed=dict(result.removed),
+        )
+        if result.student_ids or result.removed.get("files"):
+            hooks.announce(announced)  # attachments, notifications, source rows, logins
+        result.removed = announced.removed
+        if dry_run or not (result.student_ids or result.removed.get("files")):
+            return result
+        now = timezone.now()
+        _anonymise(result, now)
+        files = _files([d.batch.id for d in result.batches])
+        _drop_files(files)
+        group = uuid.uuid4()
+        for due in result.batches:
+            finished = not Form.objects.filter(batch=due.batch, purged_at__isnull=True).exists()
+            newly = finished and due.batch.purged_at is None
+            if newly:
+                Batch.objects.filter(pk=due.batch.pk).update(purged_at=now)
+                due.batch.purged_at = now
+            if not (due.purged or due.files or newly):
+                continue  # only students kept, as on the last run: nothing to record
+            audit.log(
+                actor,
+                "clearance.batch.purged",
+                batch=due.batch,
+                group=group,
+                at=now,
+                data={
+                    "batch": due.batch.id,
+                    "students": due.purged,
+                    "kept": due.kept,
+                    "files": due.files,
+                    "finished": finished,
+                    "retention_years": result.years,
+                },
+            )
+        audit.log(
+            actor,
+            "clearance.personal_data.purged",
+            group=group,
+            at=now,
+            data={
+                "students": result.students,
+                "batches": [d.batch.id for d in result.batches],
+                "removed": result.removed,
+                "kept": [[k.student_id, [name for name, _due in k.batches]] for k in result.kept],
+                "retention_years": result.years,
+            },
+        )
+    return result
+
+
+def _anonymise(result: Plan, now: datetime) -> None:
+    unusable = make_password(None)
+    for part in sqlbulk.chunks(result.student_ids):
+        users = Student.objects.filter(id__in=part).values("user_id")
+        User.objects.filter(id__in=users).update(
+            username=Concat(Value(PURGED_PREFIX), Cast("id", CharField())),
+            name="",
+            email="",
+            password=unusable,
+            is_active=False,
+            uses_initial_password=False,
+            last_login=None,
+        )
+        Student.objects.filter(id__in=part).update(
+            student_number=Concat(Value(PURGED_PREFIX), Cast("id", CharField())),
+            name=PURGED_NAME,
+            id_number_enc="",
+            id_number_hash="",
+            id_number_masked="",
+            phone="",
+            major="",
+            class_name="",
+            gender="",
+            political_status="",
+            dormitory="",
+        )
+    for part in sqlbulk.chunks(result.form_ids):
+        Record.objects.filter(form_id__in=part).exclude(note="", reason="").update(
+            note="", reason=""
+        )
+        for rid, answers in _text_answers(part):
+            Response.objects.filter(pk=rid).update(answers=answers)
+    # The forms' page version moves too: a cached page with the old name is never served.
+    sqlbulk.update_where_in(
+        Form._meta.db_table, {"purged_at": now, "changed_at": now}, result.form_ids
+    )
+
+
+def _drop_files(files: list[tuple[int, str]]) -> None:
+    """Delete the due batches' import and archive files and forget them.
+
+    Deleted before the transaction commits: should it then fail, rows name missing files until
+    the purge runs again — never the other way round (files of people kept past their time).
+    """
+    if not files:
+        return
+    batch_ids = sorted({batch_id for batch_id, _name in files})
+    archives = BatchArchive.objects.filter(batch_id__in=batch_ids).exclude(file="")
+    for archive in archives:
+        archive.file.delete(save=False)
+    archives.update(file="", size=0, sha256="")
+    for job in ImportJob.objects.filter(context__batch__in=batch_ids).exclude(file=""):
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="", preview={})
+
+
+def purge_audit(
+    actor: Actor, dry_run: bool = False, at: datetime | None = None
+) -> tuple[datetime, int]:
+    """Delete audit events older than LIXIAO_AUDIT_RETENTION_DAYS (never under 180), through the
+    one permitted path, and audit it: (the cut-off, events deleted or — dry_run — to delete)."""
+    days = settings.LIXIAO_AUDIT_RETENTION_DAYS
+    before = (at or timezone.now()) - timedelta(days=days)
+    with transaction.atomic():
+        old = _old_events(before)
+        if dry_run:
+            return before, old.count()
+        with audit.deletion_permitted():
+            deleted, _by_model = old.delete()
+        if deleted:
+            audit.log(
+                actor,
+                "clearance.audit.purged",
+                data={
+                    "before": timezone.localtime(before).isoformat(),
+                    "events": deleted,
+                    "retention_days": days,
+                },
+            )
+    return before, deleted
