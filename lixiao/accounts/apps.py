@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("登录与账号")
 
     def ready(self):
-        from lixiao.accounts import signals  # noqa: F401  (login audit)
+        from lixiao.accounts import retention, signals  # noqa: F401  (login audit)
+        from lixiao.clearance import hooks
+
+        hooks.subscribe(hooks.PersonalDataPurged, retention.personal_data_purged)

@@ -173,6 +173,7 @@ def key(reach: scope.Reach, chart_subject: tuple, now=None) -> tuple[str, str]:
         timezone.localdate(now).isoformat(),
         chart_subject,
         (batch.id, batch.name, batch.opens_at.isoformat(), batch.closes_at.isoformat()),
+        batch.archived_at,  # an archived batch's section offers no reminders
         (category.id, category.changed_at.isoformat(), category.completion_rule),
         trends.version(reach),
         [

@@ -1,7 +1,15 @@
 from django.urls import path
 
 from lixiao.console import views
-from lixiao.console.views import batches, categories, change_requests, grants, steps, survey
+from lixiao.console.views import (
+    batches,
+    categories,
+    change_requests,
+    grants,
+    lifecycle,
+    steps,
+    survey,
+)
 
 app_name = "console"
 urlpatterns = [
@@ -63,6 +71,13 @@ urlpatterns = [
     path("batches/<int:pk>/", batches.batch_page, name="batch"),
     path("batches/<int:pk>/edit/", batches.batch_edit, name="batch_edit"),
     path("batches/<int:pk>/setup/done/", batches.batch_setup_done, name="batch_setup_done"),
+    # a batch's lifecycle: end now, archive (with its archive file), what the purge will remove
+    path("batches/<int:pk>/lifecycle/", lifecycle.lifecycle, name="lifecycle"),
+    path("batches/<int:pk>/lifecycle/close/", lifecycle.close, name="lifecycle_close"),
+    path("batches/<int:pk>/lifecycle/archive/", lifecycle.archive, name="lifecycle_archive"),
+    path("batches/<int:pk>/lifecycle/rebuild/", lifecycle.rebuild, name="lifecycle_rebuild"),
+    path("batches/<int:pk>/archive/progress/", lifecycle.archive_progress, name="archive_progress"),
+    path("batches/<int:pk>/archive/download/", lifecycle.archive_download, name="archive_download"),
     # change requests
     path("change-requests/", change_requests.change_request_list, name="change_requests"),
     path("change-requests/<int:pk>/", change_requests.change_request_detail, name="change_request"),

@@ -7,4 +7,10 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("集成表与数据同步")
 
     def ready(self):
-        from lixiao.integrations import importers  # noqa: F401 — registers the source upload importer
+        from lixiao.clearance import hooks
+        from lixiao.integrations import (
+            importers,  # noqa: F401 — registers the source upload importer
+            retention,
+        )
+
+        hooks.subscribe(hooks.PersonalDataPurged, retention.personal_data_purged)

@@ -88,6 +88,8 @@ def submit(student_user, record: Record, kind: str, message: str, upload=None) -
         )
     if kind == Objection.Kind.DONE and record.state == State.PASSED:
         raise Refused(_("“%(step)s”已经办理，无需再申报") % {"step": step.title}, "already_passed")
+    if form.batch.archived_at is not None:
+        clearance.require_writable(form.batch)  # says why: the batch is archived
     if form.batch.window_state() != "open":
         raise Refused(_("本批次不在办理时间内，不能提交"), "window")
     message = (message or "").strip()
@@ -140,6 +142,7 @@ def _check_handler(handler, objection: Objection) -> Objection:
     form = objection.form
     if reach is None or not reach.may_handle(objection.step_id, form.college_id, form.counselor_id):
         raise NotFound
+    clearance.require_writable(form.batch)  # an archived batch's messages stay as archived
     return objection
 
 

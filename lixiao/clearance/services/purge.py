@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import CharField, Count, Exists, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from lixiao import sqlbulk
 from lixiao.clearance import hooks
@@ -36,6 +37,20 @@ from lixiao.tabular.models import ImportJob
 
 PURGED_NAME = "（已清除）"
 PURGED_PREFIX = "已清除-"  # + the row's id: unique, and never a real 学号 or 职工号
+# What a purge removes, by the keys of Plan.removed (the core's and the apps' through the hook).
+REMOVED_LABELS = {
+    "names": _("姓名与学号"),
+    "id_numbers": _("身份证件号"),
+    "phones": _("联系电话"),
+    "notes": _("办理备注与集成表说明"),
+    "survey_texts": _("问卷填空答案"),
+    "files": _("导入文件与归档文件"),
+    "attachments": _("附件"),
+    "messages": _("异议与留言"),
+    "notifications": _("站内通知"),
+    "source_rows": _("集成表数据"),
+    "login_records": _("登录记录"),
+}
 # Evidence that data was deleted is kept past the audit period (it names no student).
 KEPT_ACTIONS = (
     "clearance.audit.purged",
@@ -227,25 +242,7 @@ def purge_personal_data(actor: Actor, dry_run: bool = False, at: datetime | None
     what would go (the apps announced to count theirs too)."""
     with transaction.atomic():
         result = plan(at, lock=not dry_run)
-        people = [
-            row
-            for part in sqlbulk.chunks(result.student_ids)
-            for row in Student.objects.filter(id__in=part).values_list(
-                "id", "user_id", "student_number", "user__username"
-            )
-        ]
-        announced = hooks.PersonalDataPurged(
-            student_ids=result.student_ids,
-            user_ids=[user_id for _sid, user_id, _n, _u in people],
-            student_numbers=[number for _sid, _uid, number, _u in people],
-            usernames=[username for *_rest, username in people],
-            form_ids=result.form_ids,
-            dry_run=dry_run,
-            removed=dict(result.removed),
-        )
-        if result.student_ids or result.removed.get("files"):
-            hooks.announce(announced)  # attachments, notifications, source rows, logins
-        result.removed = announced.removed
+        _announce(result, dry_run)  # attachments, notifications, source rows, login records
         if dry_run or not (result.student_ids or result.removed.get("files")):
             return result
         now = timezone.now()
@@ -290,6 +287,41 @@ def purge_personal_data(actor: Actor, dry_run: bool = False, at: datetime | None
             },
         )
     return result
+
+
+def preview(batch: Batch, at: datetime | None = None) -> Plan:
+    """What the purge will remove of this batch when it falls due — or now, if it is due — with
+    the apps' counts too; nothing is written. Empty for a batch not archived."""
+    at = at or timezone.now()
+    due = due_at(batch)
+    result = plan(max(at, due) if due else at, batch=batch)
+    if due:
+        _announce(result, dry_run=True)
+    return result
+
+
+def _announce(result: Plan, dry_run: bool) -> None:
+    """Tell the apps (clearance.hooks): they remove — or count — what they keep of these people."""
+    if not (result.student_ids or result.removed.get("files")):
+        return
+    people = [
+        row
+        for part in sqlbulk.chunks(result.student_ids)
+        for row in Student.objects.filter(id__in=part).values_list(
+            "user_id", "student_number", "user__username"
+        )
+    ]
+    announced = hooks.PersonalDataPurged(
+        student_ids=result.student_ids,
+        user_ids=[user_id for user_id, _number, _username in people],
+        student_numbers=[number for _user_id, number, _username in people],
+        usernames=[username for _user_id, _number, username in people],
+        form_ids=result.form_ids,
+        dry_run=dry_run,
+        removed=dict(result.removed),
+    )
+    hooks.announce(announced)
+    result.removed = announced.removed
 
 
 def _anonymise(result: Plan, now: datetime) -> None:

@@ -158,6 +158,10 @@ class RosterImporter(jobs.Importer):
     def check(self, validated) -> jobs.Plan:
         progress(self.job, 20)
         batch = Batch.objects.select_related("category").get(pk=self.context["batch"])
+        try:
+            services.require_writable(batch)  # an archived batch's roster is closed for good
+        except services.Refused as refusal:
+            raise TableError(str(refusal)) from None
         create_colleges_ok = bool(self.context.get("create_colleges"))
         create_counselors_ok = bool(self.context.get("create_counselors"))
         colleges = PlaceIndex(College)
@@ -388,10 +392,13 @@ class RosterImporter(jobs.Importer):
                     student_id, s.college_id, counselor, s.attributes(codes[s.college_id])
                 )
             )
-        if entries:
-            services.enrol(actor, batch, entries)
-        # Who reaches a student under a "my students" grant: each move is audited per form.
-        reassigned = services.assign_counselors(actor, batch, moved, group=self.job.group)
+        try:
+            if entries:
+                services.enrol(actor, batch, entries)
+            # Who reaches a student under a "my students" grant: each move is audited per form.
+            reassigned = services.assign_counselors(actor, batch, moved, group=self.job.group)
+        except services.Refused as refusal:  # archived since the preview: nothing is written
+            raise TableError(str(refusal)) from None
         reapplied = services.student_attributes_changed(actor, upserted.changed_ids)
         result = {
             "created_students": upserted.created,

@@ -4,10 +4,11 @@ from django.contrib import messages
 from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lixiao.clearance import queries, services
-from lixiao.clearance.models import Batch, Grant, Step, StepTally
+from lixiao.clearance.models import Batch, Grant, Lifecycle, Step, StepTally
 from lixiao.console.access import actor, office_view
 from lixiao.console.forms.batches import BatchForm
 from lixiao.console.views.categories import setup_context
@@ -22,9 +23,11 @@ def batch_list(request):
         .order_by("-opens_at", "-id")
     )
     completion = queries.batch_completion(batches)
+    now = timezone.now()
     for batch in batches:
         batch.total, batch.done = completion.get(batch.id, (0, 0))
         batch.percent = round(100 * batch.done / batch.total, 1) if batch.total else 0
+        batch.state_label = Lifecycle(batch.lifecycle(now)).label
     return render(request, "console/batches/list.html", {"batches": batches})
 
 
@@ -104,6 +107,7 @@ def batch_page(request, pk: int):
         "console/batches/page.html",
         {
             "batch": batch,
+            "state_label": Lifecycle(batch.lifecycle()).label,
             "colleges": colleges,
             "total": total,
             "done": done,

@@ -215,6 +215,9 @@ def supervision_remind(request, batch_id: int):
     row's own button sends `only` with its unit, and then that unit alone is reminded.
     """
     batch = get_object_or_404(Batch, pk=batch_id)
+    if batch.archived_at is not None:
+        messages.error(request, _("本批次已归档，不再发送督办提醒。"))
+        return redirect("console:supervision", batch_id=batch.id)
     only = request.POST.get("only", "")
     wanted = [only] if only else list(dict.fromkeys(request.POST.getlist("target")))
     targets = [t for t in (_target(batch, raw) for raw in wanted) if t is not None]
