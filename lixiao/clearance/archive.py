@@ -138,8 +138,9 @@ class _Entry:
         return {"rows": self.rows, "sha256": self.sha.hexdigest()}
 
 
-def _when(moment, fmt="%Y-%m-%d %H:%M:%S") -> str:
-    return timezone.localtime(moment).strftime(fmt) if moment else ""
+def _when(moment, fmt="%Y-%m-%d %H:%M:%S", tz=None) -> str:
+    # The zone is looked up once by the caller: per row it costs more than the formatting.
+    return moment.astimezone(tz or timezone.get_current_timezone()).strftime(fmt) if moment else ""
 
 
 def _build(archive: BatchArchive) -> dict:
@@ -160,19 +161,35 @@ def _build(archive: BatchArchive) -> dict:
             "created_at", "completed_at", "purged_at",
         )
     )  # fmt: skip
-    states, sources = dict(State.choices), dict(Source.choices)
+    # Labels as plain text once (a lazy translation per cell costs more than the whole row).
+    states = {key: str(label) for key, label in State.choices}
+    sources = {key: str(label) for key, label in Source.choices}
+    tz = timezone.get_current_timezone()
     files: dict[str, dict] = {}
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         entry = _Entry(zf, "学生.csv", STUDENT_HEADERS)
         for _fid, number, name, college, major, class_name, stype, created, completed, _p in forms:
             entry.row(
-                [number, name, college, major, class_name, stype, _when(created), _when(completed)]
-            )
+                [
+                    number, name, college, major, class_name, stype,
+                    _when(created, tz=tz), _when(completed, tz=tz),
+                ]
+            )  # fmt: skip
         files[entry.name] = entry.close()
         _progress(archive, 5)
 
         entry = _Entry(zf, "环节状态.csv", RECORD_HEADERS)
+        # (step id, title, 是否必办, unit — a department's name; None: the student's college)
+        columns = [
+            (
+                s.id,
+                s.title,
+                "是" if s.required else "否",
+                s.department.name if s.department_id else None,
+            )
+            for s in steps
+        ]
         for start in range(0, len(forms), FORMS_PER_READ):
             part = forms[start : start + FORMS_PER_READ]
             by_form: dict[int, dict[int, tuple]] = defaultdict(dict)
@@ -181,22 +198,24 @@ def _build(archive: BatchArchive) -> dict:
             ).values_list("form_id", "step_id", "state", "handled_at", "source"):
                 by_form[form_id][step_id] = (state, handled_at, source)
             for form_id, number, name, college, *_rest in part:
-                for step in steps:
-                    record = by_form[form_id].get(step.id)
+                mine = by_form[form_id]
+                for step_id, title, required, unit in columns:
+                    record = mine.get(step_id)
                     if record is None:  # a step added after this form was archived
                         continue
                     state, handled_at, source = record
+                    passed = state == State.PASSED
                     entry.row(
                         [
                             number,
                             name,
                             college,
-                            step.title,
-                            "是" if step.required else "否",
-                            str(states.get(state, state)),
-                            _when(handled_at, "%Y-%m-%d") if state == State.PASSED else "",
-                            step.department.name if step.department_id else college,
-                            str(sources.get(source, source)) if state != State.NOT_REQUIRED else "",
+                            title,
+                            required,
+                            states.get(state, state),
+                            _when(handled_at, "%Y-%m-%d", tz) if passed else "",
+                            unit or college,
+                            sources.get(source, source) if state != State.NOT_REQUIRED else "",
                         ]
                     )
             _progress(archive, 5 + 55 * (start + len(part)) // max(len(forms), 1))
@@ -242,15 +261,15 @@ def _build(archive: BatchArchive) -> dict:
             source, note, client_ip, group, data = rest
             entry.row(
                 [
-                    _when(at),
+                    _when(at, tz=tz),
                     username or "",
                     actor or ("" if username else "系统"),
                     action,
                     number or "",
                     step or "",
-                    str(states.get(before, before)),
-                    str(states.get(after, after)),
-                    str(sources.get(source, source)),
+                    states.get(before, before),
+                    states.get(after, after),
+                    sources.get(source, source),
                     note,
                     client_ip or "",
                     str(group) if group else "",

@@ -130,20 +130,21 @@ def submit(student_user, record: Record, kind: str, message: str, upload=None) -
 
 def _check_handler(handler, objection: Objection) -> Objection:
     """The objection, locked, if the person may handle its step on its form; NotFound otherwise."""
-    objection = (
+    found = Objection.objects.select_related("form__batch").filter(pk=objection.pk).first()
+    if found is None:
+        raise NotFound
+    reach = scope.reach(handler, found.form.batch_id)
+    form = found.form
+    if reach is None or not reach.may_handle(found.step_id, form.college_id, form.counselor_id):
+        raise NotFound
+    # An archived batch's messages stay as archived; its share lock comes before the row's
+    # (the writer's order), so a purge of the batch never deadlocks with an answer.
+    clearance.require_writable(form.batch)
+    return (
         Objection.objects.select_for_update(of=("self",))
         .select_related("form__batch", "step", "record")
-        .filter(pk=objection.pk)
-        .first()
+        .get(pk=found.pk)
     )
-    if objection is None:
-        raise NotFound
-    reach = scope.reach(handler, objection.form.batch_id)
-    form = objection.form
-    if reach is None or not reach.may_handle(objection.step_id, form.college_id, form.counselor_id):
-        raise NotFound
-    clearance.require_writable(form.batch)  # an archived batch's messages stay as archived
-    return objection
 
 
 def _tell_student(objection: Objection, title: str, body: str) -> None:

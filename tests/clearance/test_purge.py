@@ -2,6 +2,7 @@
 data — never their counts — unless a student is still on a batch not yet due; audit events go
 after their own period, through the one permitted path; every purge is audited."""
 
+import threading
 import zipfile
 from datetime import timedelta
 from io import StringIO
@@ -11,7 +12,7 @@ from axes.models import AccessAttempt, AccessLog
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +27,7 @@ from lixiao.objections.models import Objection
 from lixiao.survey.models import Question, Response
 from lixiao.tabular.models import ImportJob
 from tests import factories as f
+from tests.clearance.test_lifecycle import _someone_waits_for_a_lock
 from tests.conftest import record
 from tests.test_config import manage, one_line
 
@@ -341,3 +343,65 @@ def test_a_state_change_on_a_purged_batch_is_still_refused(uni, held):
 )
 def test_a_retention_setting_out_of_bounds_is_one_line(tmp_path, variable, value, words):
     one_line(manage(tmp_path, "check", **{variable: value}), *words)
+
+
+# ---------------------------------------------------------------------------------------------
+# a roster import and a purge at the same moment
+
+
+def test_a_purged_student_is_never_put_back_on_a_roster(uni, held):
+    services.purge_personal_data(office(uni))
+    later = f.batch(uni.category, name="2027届本科生离校")
+    with pytest.raises(services.Refused, match="已按保留期限清除") as refused:
+        f.enrol(later, [Student.objects.get(pk=uni.student.pk)])
+    assert refused.value.code == "purged"
+    assert not Form.objects.filter(batch=later).exists()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks between two sessions")
+@pytest.mark.django_db(transaction=True)
+def test_a_purge_waits_for_an_enrolment_in_flight_and_keeps_that_student(uni, settings):
+    settings.LIXIAO_RETENTION_YEARS = 1
+    later = f.batch(uni.category, name="2027届硕士研究生离校")
+    archive(uni.batch, 2, office(uni))
+    enrolling, release, purged = threading.Event(), threading.Event(), []
+    errors = []
+
+    def enrol():
+        try:
+            with transaction.atomic():
+                f.enrol(later, [uni.student_lit])  # 林同学 goes on to a master's degree
+                enrolling.set()
+                release.wait(30)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def run_purge():
+        try:
+            purged.append(services.purge_personal_data(office(uni)))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    first, second = threading.Thread(target=enrol), threading.Thread(target=run_purge)
+    first.start()
+    try:
+        assert enrolling.wait(30)
+        second.start()
+        assert _someone_waits_for_a_lock(), "the purge did not wait for the enrolment"
+        assert not purged
+    finally:
+        release.set()
+        first.join(30)
+        if second.ident:
+            second.join(30)
+    assert errors == []
+    plan = purged[0]
+    assert plan.students == 2 and [k.student_number for k in plan.kept] == ["2022000003"]
+    assert Student.objects.get(pk=uni.student_lit.pk).name == "林同学"
+    assert Form.objects.filter(batch=later, student=uni.student_lit).exists()
+    # PostgreSQL's TRUNCATE flush ends the test; the audit triggers do not fire on it.

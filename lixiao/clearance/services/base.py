@@ -23,6 +23,12 @@ EVENT_COLUMNS = (
 )
 
 
+# A student whose personal data the retention purge removed (clearance.services.purge): their
+# 学号 and account name become PURGED_PREFIX + the row's id — unique, never a real 学号 or 职工号.
+PURGED_NAME = "（已清除）"
+PURGED_PREFIX = "已清除-"
+
+
 class NotFound(Exception):
     """Outside the person's scope: shown as 404, so nothing is learnt about the object."""
 

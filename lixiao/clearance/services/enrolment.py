@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lixiao import sqlbulk
 from lixiao.clearance import rules
@@ -19,9 +20,10 @@ from lixiao.clearance.models import (
     State,
     Step,
 )
-from lixiao.clearance.rules import Change
+from lixiao.clearance.rules import Change, Refused
 from lixiao.clearance.services import audit
 from lixiao.clearance.services.base import (
+    PURGED_PREFIX,
     Actor,
     Archived,
 )
@@ -37,6 +39,7 @@ from lixiao.clearance.services.commit import (
     require_writable,
 )
 from lixiao.clearance.services.versions import forms_changed
+from lixiao.directory.models import Student
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ def enrol(
         shapes[(entry.college_id, states, done)] += 1
     with transaction.atomic():
         require_writable(batch)  # an archived batch's roster is closed for good
+        _refuse_purged([e.student_id for e in entries])
         sqlbulk.insert(
             Form._meta.db_table,
             (
@@ -136,6 +140,26 @@ def enrol(
         sqlbulk.refresh_statistics()
         audit.log(actor, "roster.enrolled", batch=batch, at=now, data={"forms": len(entries)})
     return len(entries)
+
+
+def _refuse_purged(student_ids: list[int]) -> None:
+    """A student whose personal data the retention purge removed is an anonymous shell: never
+    put back on a roster. Read under a share lock (PostgreSQL), so a purge in flight finishes
+    first and is seen; the purge locks its students before it plans, so it sees this form."""
+    table = connection.ops.quote_name(Student._meta.db_table)
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        for part in sqlbulk.chunks(sorted(set(student_ids))):
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(
+                f"SELECT student_number FROM {table} WHERE id IN ({marks}) ORDER BY id{lock}",
+                part,
+            )
+            if any(number.startswith(PURGED_PREFIX) for (number,) in cursor.fetchall()):
+                raise Refused(
+                    _("名单中有学生的个人信息已按保留期限清除，请重新上传名单后再导入。"),
+                    "purged",
+                )
 
 
 def add_step_records(actor: Actor, step: Step) -> int:

@@ -29,14 +29,12 @@ from lixiao import sqlbulk
 from lixiao.clearance import hooks
 from lixiao.clearance.models import Batch, BatchArchive, Event, Form, Record
 from lixiao.clearance.services import audit
-from lixiao.clearance.services.base import Actor
+from lixiao.clearance.services.base import PURGED_NAME, PURGED_PREFIX, Actor
 from lixiao.clearance.services.lifecycle import due_at, years_after
 from lixiao.directory.models import Student, User
 from lixiao.survey.models import Question, Response
 from lixiao.tabular.models import ImportJob
 
-PURGED_NAME = "（已清除）"
-PURGED_PREFIX = "已清除-"  # + the row's id: unique, and never a real 学号 or 职工号
 # What a purge removes, by the keys of Plan.removed (the core's and the apps' through the hook).
 REMOVED_LABELS = {
     "names": _("姓名与学号"),
@@ -102,18 +100,28 @@ def plan(at: datetime | None = None, batch: Batch | None = None, lock: bool = Fa
     """What a purge at `at` (default now) removes; nothing is written.
 
     Every due batch's students go, except those also on a batch not yet due (Kept). `batch`:
-    only that batch's part (its lifecycle page asks what its due date will bring). `lock`: the
-    due batches are locked for the purge (a second purge or an archive rebuild waits).
+    only that batch's part (its lifecycle page asks what its due date will bring). `lock`: for
+    the purge itself, which holds the due batches and their students until it commits.
     """
     at = at or timezone.now()
     years = settings.LIXIAO_RETENTION_YEARS
     result = Plan(at=at, years=years, audit_days=settings.LIXIAO_AUDIT_RETENTION_DAYS)
     archived = Batch.objects.filter(archived_at__isnull=False).select_related("category")
-    if lock:
-        archived = archived.select_for_update(of=("self",))
     # Archived batches are few (one per category a year): their due moments are compared here.
     due = [b for b in archived.order_by("archived_at", "id") if due_at(b, years) <= at]
     due_ids = [b.id for b in due]
+    if lock and due_ids:
+        # The due batches (a second purge or an archive rebuild waits), then their students,
+        # locked before the plan reads their other forms: a roster import enrolling one of them
+        # elsewhere (enrol reads its students FOR SHARE) finishes first, and its form keeps them.
+        list(Batch.objects.select_for_update().filter(id__in=due_ids).order_by("id").values("id"))
+        unpurged = Form.objects.filter(batch_id__in=due_ids, purged_at__isnull=True)
+        list(
+            Student.objects.select_for_update()
+            .filter(id__in=unpurged.values("student_id"))
+            .order_by("id")
+            .values_list("id")
+        )
     # A finished batch (every student purged) is named again only when asked for.
     wanted = [b for b in due if (b.id == batch.id if batch else b.purged_at is None)]
     wanted_ids = [b.id for b in wanted]

@@ -22,6 +22,7 @@ from lixiao.clearance.services.base import (
 )
 from lixiao.clearance.services.commit import (
     _lock_forms,
+    require_writable,
 )
 from lixiao.clearance.services.records import apply_many
 
@@ -65,6 +66,12 @@ def undo_group(actor: Actor, group: uuid.UUID) -> Outcome:
     admin = Actor(user=actor.user, source=Source.ADMIN, client_ip=actor.client_ip)
     note = f"撤销操作组 {group}"  # stored in records and the audit log: not translated
     with transaction.atomic():
+        # The batch first, then its forms — the writer's order — and an archived batch says so.
+        for batch_id in sorted({e.batch_id for e in events}):
+            try:
+                require_writable(Batch(pk=batch_id))
+            except Refused as refusal:
+                raise UndoRefused(str(refusal), refusal.code) from None
         _lock_forms(sorted({e.form_id for e in events}))
         later = Event.objects.filter(record_id__in=list(original), id__gt=events[-1].id).exclude(
             group=group
@@ -91,16 +98,13 @@ def undo_group(actor: Actor, group: uuid.UUID) -> Outcome:
             by_step[(e.batch_id, e.step_id)].append(Item(e.form_id, e.from_state, note))
         # Prerequisites first, the final step last: its gate must see them passed again.
         for batch_id, step_id in sorted(by_step, key=lambda k: (steps[k[1]].is_final, k)):
-            try:
-                outcome = apply_many(
-                    admin,
-                    batches[batch_id],
-                    steps[step_id],
-                    by_step[(batch_id, step_id)],
-                    group=undo.group,
-                )
-            except Refused as refusal:  # an archived batch: read-only, nothing is undone
-                raise UndoRefused(str(refusal), refusal.code) from None
+            outcome = apply_many(
+                admin,
+                batches[batch_id],
+                steps[step_id],
+                by_step[(batch_id, step_id)],
+                group=undo.group,
+            )
             if outcome.refused:
                 _fid, _code, message = outcome.refused[0]
                 raise UndoRefused(
