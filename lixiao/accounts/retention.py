@@ -2,14 +2,13 @@
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
-from lixiao import sqlbulk
 from lixiao.clearance import hooks
 
 
 def personal_data_purged(announced: hooks.PersonalDataPurged) -> None:
+    usernames = announced.students.values("user__username")
     removed = 0
-    for part in sqlbulk.chunks(list(announced.usernames)):
-        for model in (AccessAttempt, AccessFailureLog, AccessLog):
-            rows = model.objects.filter(username__in=part)
-            removed += rows.count() if announced.dry_run else rows.delete()[0]
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        rows = model.objects.filter(username__in=usernames)
+        removed += rows.count() if announced.dry_run else rows.delete()[0]
     announced.count("login_records", removed)

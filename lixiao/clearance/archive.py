@@ -14,6 +14,7 @@ formula injection as the .xlsx exports are.
 """
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -21,14 +22,16 @@ import logging
 import tempfile
 import zipfile
 from collections import defaultdict
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
+from lixiao import sqlbulk
 from lixiao.clearance.models import (
     BatchArchive,
     Event,
@@ -42,9 +45,10 @@ from lixiao.clearance.models import (
 from lixiao.clearance.queries import college_statistics
 from lixiao.clearance.services.audit import log
 from lixiao.clearance.services.base import Actor
-from lixiao.tabular.writer import neutralise
+from lixiao.directory.models import Student, User
 
 FORMAT = "lixiao-batch-archive/1"
+_FORMULA_START = frozenset("=+-@\t\r")  # as tabular.writer.neutralise: OWASP CSV injection
 SPOOL_BYTES = 32 * 1024 * 1024  # the ZIP is built in memory up to this size, then in a temp file
 FORMS_PER_READ = 2000
 # Stored on the archive as it is (a task has no reader); the console translates it.
@@ -120,7 +124,15 @@ class _Entry:
         self.csv.writerow(headers)
 
     def row(self, values) -> None:
-        self.csv.writerow(["" if v is None else neutralise(v) for v in values])
+        # tabular.writer.neutralise, inlined: it runs on every cell of a million rows.
+        self.csv.writerow(
+            [
+                ("'" + v if v[:1] in _FORMULA_START else v)
+                if v.__class__ is str
+                else ("" if v is None else v)
+                for v in values
+            ]
+        )
         self.rows += 1
         if self.buffer.tell() > 1 << 16:
             self._flush()
@@ -141,6 +153,41 @@ class _Entry:
 def _when(moment, fmt="%Y-%m-%d %H:%M:%S", tz=None) -> str:
     # The zone is looked up once by the caller: per row it costs more than the formatting.
     return moment.astimezone(tz or timezone.get_current_timezone()).strftime(fmt) if moment else ""
+
+
+@functools.lru_cache(maxsize=16384)
+def _raw_when(value, fmt: str, tz) -> str:
+    """A datetime as plain SQL returns it — aware on PostgreSQL, UTC text on SQLite — as local
+    text. Cached: a bulk action stamps thousands of rows with one moment."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+    return value.astimezone(tz).strftime(fmt)
+
+
+@functools.lru_cache(maxsize=4096)
+def _raw_group(value) -> str:
+    """An audit group as plain SQL returns it (a UUID, or its 32 hex digits on SQLite)."""
+    if not value:
+        return ""
+    if isinstance(value, str) and len(value) == 32:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return str(value)
+
+
+def _raw_data(value) -> str:
+    """An event's data as plain SQL returns it (text on SQLite, decoded on PostgreSQL), as
+    JSON with the Chinese readable; empty when there is none."""
+    if isinstance(value, str):
+        if value in ("{}", "null", ""):
+            return ""
+        if "\\u" not in value:
+            return value
+        value = json.loads(value)
+    return json.dumps(value, ensure_ascii=False) if value else ""
 
 
 def _build(archive: BatchArchive) -> dict:
@@ -193,9 +240,13 @@ def _build(archive: BatchArchive) -> dict:
         for start in range(0, len(forms), FORMS_PER_READ):
             part = forms[start : start + FORMS_PER_READ]
             by_form: dict[int, dict[int, tuple]] = defaultdict(dict)
-            for form_id, step_id, state, handled_at, source in Record.objects.filter(
-                form_id__in=[f[0] for f in part]
-            ).values_list("form_id", "step_id", "state", "handled_at", "source"):
+            # Plain SQL: 600,000 rows through the ORM's converters cost more than the rest.
+            for form_id, step_id, state, handled_at, source in sqlbulk.select_in(
+                Record._meta.db_table,
+                ("form_id", "step_id", "state", "handled_at", "source"),
+                "form_id",
+                [f[0] for f in part],
+            ):
                 by_form[form_id][step_id] = (state, handled_at, source)
             for form_id, number, name, college, *_rest in part:
                 mine = by_form[form_id]
@@ -213,7 +264,7 @@ def _build(archive: BatchArchive) -> dict:
                             title,
                             required,
                             states.get(state, state),
-                            _when(handled_at, "%Y-%m-%d", tz) if passed else "",
+                            _raw_when(handled_at, "%Y-%m-%d", tz) if passed else "",
                             unit or college,
                             sources.get(source, source) if state != State.NOT_REQUIRED else "",
                         ]
@@ -246,22 +297,13 @@ def _build(archive: BatchArchive) -> dict:
         files[entry.name] = entry.close()
 
         entry = _Entry(zf, "审计日志.csv", AUDIT_HEADERS)
-        events = (
-            Event.objects.filter(batch=batch, id__lte=event_cut)
-            .order_by("id")
-            .values_list(
-                "at", "actor__username", "actor__name", "action",
-                "form__student__student_number", "step__title", "from_state", "to_state",
-                "source", "note", "client_ip", "group", "data",
-            )
-        )  # fmt: skip
         for i, (at, username, actor, action, number, step, before, after, *rest) in enumerate(
-            events.iterator(chunk_size=5000), start=1
+            _events(batch.id, event_cut), start=1
         ):
             source, note, client_ip, group, data = rest
             entry.row(
                 [
-                    _when(at, tz=tz),
+                    _raw_when(at, "%Y-%m-%d %H:%M:%S", tz),
                     username or "",
                     actor or ("" if username else "系统"),
                     action,
@@ -272,8 +314,8 @@ def _build(archive: BatchArchive) -> dict:
                     sources.get(source, source),
                     note,
                     client_ip or "",
-                    str(group) if group else "",
-                    json.dumps(data, ensure_ascii=False) if data else "",
+                    _raw_group(group),
+                    _raw_data(data),
                 ]
             )
             if i % 20000 == 0:
@@ -309,6 +351,31 @@ def _build(archive: BatchArchive) -> dict:
         zf.writestr("说明.txt", _readme(batch, counts, generated))
     _progress(archive, 97)
     return _keep(archive, spool, counts)
+
+
+def _events(batch_id: int, up_to: int):
+    """The batch's audit events up to an id, oldest first, with the names the file shows.
+
+    Plain SQL through a streaming cursor (server-side WITH HOLD on PostgreSQL, as Django's
+    iterator()): a season's events are hundreds of thousands of rows, never held in memory at
+    once — and no transaction, which on SQLite would hold the write lock for the whole read.
+    """
+    qn = connection.ops.quote_name
+    event, user, form, student, step = (
+        qn(m._meta.db_table) for m in (Event, User, Form, Student, Step)
+    )
+    sql = (
+        f"SELECT e.at, u.username, u.name, e.action, s.student_number, st.title,"
+        f" e.from_state, e.to_state, e.source, e.note, e.client_ip, e.{qn('group')}, e.data"
+        f" FROM {event} e LEFT JOIN {user} u ON u.id = e.actor_id"
+        f" LEFT JOIN {form} f ON f.id = e.form_id LEFT JOIN {student} s ON s.id = f.student_id"
+        f" LEFT JOIN {step} st ON st.id = e.step_id"
+        f" WHERE e.batch_id = %s AND e.id <= %s ORDER BY e.id"
+    )
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [batch_id, up_to])
+        while rows := cursor.fetchmany(5000):
+            yield from rows
 
 
 def _readme(batch, counts: dict, generated) -> str:

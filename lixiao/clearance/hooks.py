@@ -49,18 +49,16 @@ def announce(announcement) -> None:
 class PersonalDataPurged:
     """Students whose personal data the retention purge removes — or, with dry_run, would.
 
-    Announced inside the purge's transaction (clearance.services.purge). Each app that keeps
-    something of these people (attachments, notifications, source rows, login records) removes
-    it then — or only counts it on a dry run — and adds what it removed to `removed`
-    ({"attachments": n, …}), which the purge's audit event and its preview report.
-    Student numbers and usernames are given as they were before the purge replaced them.
+    Announced inside the purge's transaction (clearance.services.purge), before the students
+    themselves change. Each app that keeps something of these people (attachments, notifications,
+    source rows, login records) removes it then — or only counts it on a dry run — and adds what
+    it removed to `removed` ({"attachments": n, …}) for the purge's audit event and preview.
+    `students` (directory.Student) and `forms` (all their forms) are querysets: use them as
+    subqueries (`students.values("student_number")`), never as long lists of ids.
     """
 
-    student_ids: Sequence[int]
-    user_ids: Sequence[int]
-    student_numbers: Sequence[str]
-    usernames: Sequence[str]
-    form_ids: Sequence[int]
+    students: object
+    forms: object
     dry_run: bool = False
     removed: dict = field(default_factory=dict)
 

@@ -4,25 +4,18 @@ The objection rows stay, without their words or files, so the desk's counts (how
 raised, confirmed, dismissed) still add up.
 """
 
-from lixiao import sqlbulk
 from lixiao.clearance import hooks
 from lixiao.objections.models import Objection
 
 
 def personal_data_purged(announced: hooks.PersonalDataPurged) -> None:
-    messages = attachments = 0
-    for part in sqlbulk.chunks(list(announced.form_ids)):
-        objections = Objection.objects.filter(form_id__in=part)
-        with_files = objections.exclude(attachment="")
-        messages += objections.count()
-        attachments += with_files.count()
-        if announced.dry_run:
-            continue
-        # Through the storage API; deleted before the purge commits (see clearance.services.purge).
-        for objection in with_files.only("id", "attachment"):
-            objection.attachment.delete(save=False)
-        objections.update(
-            message="", reply="", attachment="", attachment_name="", attachment_type=""
-        )
-    announced.count("messages", messages)
-    announced.count("attachments", attachments)
+    objections = Objection.objects.filter(form_id__in=announced.forms.values("id"))
+    with_files = objections.exclude(attachment="")
+    announced.count("messages", objections.count())
+    announced.count("attachments", with_files.count())
+    if announced.dry_run:
+        return
+    # Through the storage API; deleted before the purge commits (see clearance.services.purge).
+    for objection in with_files.only("id", "attachment"):
+        objection.attachment.delete(save=False)
+    objections.update(message="", reply="", attachment="", attachment_name="", attachment_type="")

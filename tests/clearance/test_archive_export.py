@@ -5,6 +5,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import zipfile
 from datetime import timedelta
 
@@ -68,6 +69,12 @@ def read(archive: BatchArchive) -> dict[str, object]:
 
 
 def test_archiving_builds_the_export_in_the_background(uni, archive_now):
+    services.log(
+        Actor(user=uni.office, source=Source.ADMIN),
+        "console.batch.updated",
+        batch=uni.batch,
+        data={"changes": {"description": ["", "毕业季"]}},
+    )
     events_before = Event.objects.filter(batch=uni.batch).count()
     archive = archive_now()
     assert archive.status == BatchArchive.Status.DONE and archive.progress == 100
@@ -102,6 +109,12 @@ def test_archiving_builds_the_export_in_the_background(uni, archive_now):
         "已还清",
         "10.1.2.3",
     )
+    assert passed["操作人账号"] == "A0001" and passed["环节"] == "图书馆"
+    assert re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", passed["操作组"])
+    assert passed["时间"].startswith(str(timezone.localdate()))
+    updated = next(r for r in audit if r["操作"] == "console.batch.updated")
+    assert json.loads(updated["详情"]) == {"changes": {"description": ["", "毕业季"]}}
+    assert "毕业季" in updated["详情"]  # readable text, not \\u escapes
     manifest = json.loads(files["manifest.json"])
     assert manifest["counts"] == {"students": 3, "records": 18, "events": len(audit), "purged": 0}
     for name, info in manifest["files"].items():

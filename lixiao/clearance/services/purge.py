@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import CharField, Count, Exists, OuterRef, Q, Value
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -84,12 +84,13 @@ class Plan:
     years: int
     batches: list[BatchDue] = field(default_factory=list)
     student_ids: list[int] = field(default_factory=list)
-    form_ids: list[int] = field(default_factory=list)
     kept: list[Kept] = field(default_factory=list)
     removed: dict = field(default_factory=dict)  # {"names": n, "id_numbers": n, …}
     audit_days: int = 0
-    audit_before: datetime | None = None
-    audit_events: int = 0
+    # The same students and all their forms as subqueries (no long IN lists): valid until the
+    # purge changes them, which is after every count and every app has used them.
+    people: QuerySet | None = None
+    forms: QuerySet | None = None
 
     @property
     def students(self) -> int:
@@ -125,6 +126,7 @@ def plan(at: datetime | None = None, batch: Batch | None = None, lock: bool = Fa
     # A finished batch (every student purged) is named again only when asked for.
     wanted = [b for b in due if (b.id == batch.id if batch else b.purged_at is None)]
     wanted_ids = [b.id for b in wanted]
+    unpurged = Form.objects.filter(batch_id__in=wanted_ids, purged_at__isnull=True)
     elsewhere = Exists(
         Form.objects.filter(student_id=OuterRef("student_id"), purged_at__isnull=True).exclude(
             batch_id__in=due_ids
@@ -133,12 +135,9 @@ def plan(at: datetime | None = None, batch: Batch | None = None, lock: bool = Fa
     counts: dict[int, Counter] = defaultdict(Counter)
     students: set[int] = set()
     kept: set[int] = set()
-    rows = (
-        Form.objects.filter(batch_id__in=wanted_ids, purged_at__isnull=True)
-        .annotate(blocked=elsewhere)
-        .values_list("batch_id", "student_id", "blocked")
-    )
-    for batch_id, student_id, blocked in rows:
+    for batch_id, student_id, blocked in unpurged.annotate(blocked=elsewhere).values_list(
+        "batch_id", "student_id", "blocked"
+    ):
         counts[batch_id]["kept" if blocked else "purged"] += 1
         (kept if blocked else students).add(student_id)
     already = dict(
@@ -160,16 +159,10 @@ def plan(at: datetime | None = None, batch: Batch | None = None, lock: bool = Fa
             )
         )
     result.student_ids = sorted(students)
-    result.form_ids = sorted(
-        fid
-        for (fid,) in sqlbulk.select_in(
-            Form._meta.db_table, ("id",), "student_id", result.student_ids
-        )
-    )
+    result.people = Student.objects.filter(id__in=unpurged.filter(~elsewhere).values("student_id"))
+    result.forms = Form.objects.filter(student_id__in=result.people.values("id"))
     result.kept = _kept(sorted(kept), due_ids, years)
     result.removed = {**_held(result), "files": len(files)}
-    result.audit_before = at - timedelta(days=result.audit_days)
-    result.audit_events = _old_events(result.audit_before).count()
     return result
 
 
@@ -192,32 +185,36 @@ def _kept(student_ids: list[int], due_ids: list[int], years: int) -> list[Kept]:
 
 def _held(result: Plan) -> dict:
     """What the core keeps of the plan's students that a purge removes, counted."""
-    removed = Counter()
-    for part in sqlbulk.chunks(result.student_ids):
-        row = Student.objects.filter(id__in=part).aggregate(
-            names=Count("id"),
-            id_numbers=Count("id", filter=~Q(id_number_enc="")),
-            phones=Count("id", filter=~Q(phone="")),
-        )
-        removed.update({k: v or 0 for k, v in row.items()})
-    for part in sqlbulk.chunks(result.form_ids):
-        removed["notes"] += (
-            Record.objects.filter(form_id__in=part).exclude(note="", reason="").count()
-        )
-        removed["survey_texts"] += len(_text_answers(part))
-    return dict(removed)
+    if not result.student_ids:
+        return {}
+    removed = result.people.aggregate(
+        names=Count("id"),
+        id_numbers=Count("id", filter=~Q(id_number_enc="")),
+        phones=Count("id", filter=~Q(phone="")),
+    )
+    removed["notes"] = (
+        Record.objects.filter(form_id__in=result.forms.values("id"))
+        .exclude(note="", reason="")
+        .count()
+    )
+    removed["survey_texts"] = len(_text_answers(result.forms))
+    return removed
 
 
-def _text_answers(form_ids) -> list[tuple[int, dict]]:
-    """(response id, answers without the free-text ones) of responses that have free text."""
-    texts = {
-        str(q)
-        for q in Question.objects.filter(kind=Question.Kind.TEXT).values_list("id", flat=True)
-    }
+def _text_answers(forms: QuerySet) -> list[tuple[int, dict]]:
+    """(response id, answers without the free-text ones) of these forms' responses that hold
+    free text; only categories with a free-text question are read."""
+    texts = dict(Question.objects.filter(kind=Question.Kind.TEXT).values_list("id", "category_id"))
+    if not texts:
+        return []
+    keys = {str(q) for q in texts}
+    responses = Response.objects.filter(
+        form_id__in=forms.values("id"), form__batch__category_id__in=set(texts.values())
+    )
     found = []
-    for rid, answers in Response.objects.filter(form_id__in=form_ids).values_list("id", "answers"):
-        if any(k in texts and v for k, v in answers.items()):
-            found.append((rid, {k: v for k, v in answers.items() if k not in texts}))
+    for rid, answers in responses.values_list("id", "answers"):
+        if any(k in keys and v for k, v in answers.items()):
+            found.append((rid, {k: v for k, v in answers.items() if k not in keys}))
     return found
 
 
@@ -251,6 +248,7 @@ def purge_personal_data(actor: Actor, dry_run: bool = False, at: datetime | None
     with transaction.atomic():
         result = plan(at, lock=not dry_run)
         _announce(result, dry_run)  # attachments, notifications, source rows, login records
+        # From here the students change: plan's subqueries (people, forms) no longer hold.
         if dry_run or not (result.student_ids or result.removed.get("files")):
             return result
         now = timezone.now()
@@ -310,29 +308,17 @@ def preview(batch: Batch, at: datetime | None = None) -> Plan:
 
 def _announce(result: Plan, dry_run: bool) -> None:
     """Tell the apps (clearance.hooks): they remove — or count — what they keep of these people."""
-    if not (result.student_ids or result.removed.get("files")):
+    if not result.student_ids:
         return
-    people = [
-        row
-        for part in sqlbulk.chunks(result.student_ids)
-        for row in Student.objects.filter(id__in=part).values_list(
-            "user_id", "student_number", "user__username"
-        )
-    ]
     announced = hooks.PersonalDataPurged(
-        student_ids=result.student_ids,
-        user_ids=[user_id for user_id, _number, _username in people],
-        student_numbers=[number for _user_id, number, _username in people],
-        usernames=[username for _user_id, _number, username in people],
-        form_ids=result.form_ids,
-        dry_run=dry_run,
-        removed=dict(result.removed),
+        students=result.people, forms=result.forms, dry_run=dry_run, removed=dict(result.removed)
     )
     hooks.announce(announced)
     result.removed = announced.removed
 
 
 def _anonymise(result: Plan, now: datetime) -> None:
+    form_ids = list(result.forms.order_by("id").values_list("id", flat=True))  # before the change
     unusable = make_password(None)
     for part in sqlbulk.chunks(result.student_ids):
         users = Student.objects.filter(id__in=part).values("user_id")
@@ -358,16 +344,14 @@ def _anonymise(result: Plan, now: datetime) -> None:
             political_status="",
             dormitory="",
         )
-    for part in sqlbulk.chunks(result.form_ids):
+    for part in sqlbulk.chunks(form_ids):
+        for rid, answers in _text_answers(Form.objects.filter(id__in=part)):
+            Response.objects.filter(pk=rid).update(answers=answers)
         Record.objects.filter(form_id__in=part).exclude(note="", reason="").update(
             note="", reason=""
         )
-        for rid, answers in _text_answers(part):
-            Response.objects.filter(pk=rid).update(answers=answers)
     # The forms' page version moves too: a cached page with the old name is never served.
-    sqlbulk.update_where_in(
-        Form._meta.db_table, {"purged_at": now, "changed_at": now}, result.form_ids
-    )
+    sqlbulk.update_where_in(Form._meta.db_table, {"purged_at": now, "changed_at": now}, form_ids)
 
 
 def _drop_files(files: list[tuple[int, str]]) -> None:
