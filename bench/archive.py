@@ -176,6 +176,7 @@ def parent(args) -> int:
         print(
             f"  purge_audit of {r['audit_deleted']:,} events (once)           {r['audit_purge_s']:8.2f} s"
         )
+        print(f"  load average when done: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
 
