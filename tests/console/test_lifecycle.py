@@ -18,6 +18,7 @@ from lixiao.notify.models import Notification
 from tests import factories as f
 from tests.conftest import client_for, record
 from tests.console.setup_helpers import auditor
+from tests.console.test_setup_batches import batch_post
 
 pytestmark = pytest.mark.django_db
 
@@ -146,7 +147,17 @@ def test_archived_statistics_stay_and_reminders_stop(office_client, uni, archive
     assert "已归档" in listing and "0 / 3（0.0%）" in listing
     batch_page = office_client.get(reverse("console:batch", args=[uni.batch.pk])).content.decode()
     assert 'id="batch-state"' in batch_page and "离校单只读" in batch_page
-    assert reverse("console:batch_edit", args=[uni.batch.pk]) not in batch_page
+    edit = office_client.post(
+        reverse("console:batch_edit", args=[uni.batch.pk]),
+        batch_post(
+            uni,
+            name="改名",
+            opens_at=f"{timezone.localtime(uni.batch.opens_at):%Y-%m-%dT%H:%M}",
+            closes_at=f"{timezone.localtime(uni.batch.closes_at):%Y-%m-%dT%H:%M}",
+        ),
+    )
+    assert "只能更改“是否使用”" in edit.content.decode()
+    assert Batch.objects.get(pk=uni.batch.pk).name == "2026届本科生离校"
     supervision = office_client.get(
         reverse("console:supervision", args=[uni.batch.pk])
     ).content.decode()

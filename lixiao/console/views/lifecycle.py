@@ -62,7 +62,8 @@ def lifecycle(request, pk: int):
     now = timezone.now()
     state = batch.lifecycle(now)
     completion = queries.batch_completion([batch]).get(batch.id, (0, 0))
-    preview = purge.preview(batch, now) if batch.archived_at else None
+    # What the purge will remove: for an archived batch not yet purged (a purged one says when).
+    preview = purge.preview(batch, now) if batch.archived_at and not batch.purged_at else None
     due = preview.batches[0] if preview and preview.batches else None
     removed = [
         (purge.REMOVED_LABELS.get(key, key), n)
