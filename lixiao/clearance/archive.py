@@ -53,7 +53,7 @@ SPOOL_BYTES = 32 * 1024 * 1024  # the ZIP is built in memory up to this size, th
 FORMS_PER_READ = 2000
 # Stored on the archive as it is (a task has no reader); the console translates it.
 BUILD_FAILED = gettext_noop("归档文件生成失败，请重新生成；如仍失败请联系技术支持。")
-log_ = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 STUDENT_HEADERS = ["学号", "姓名", "院系", "专业", "班级", "学生类别", "加入名单时间", "办结时间"]
 RECORD_HEADERS = [
@@ -95,7 +95,7 @@ def build(batch_id: int) -> dict:
         with translation.override(settings.LANGUAGE_CODE):
             return _build(archive)
     except Exception:
-        log_.exception("archive of batch %s failed", batch_id)
+        logger.exception("archive of batch %s failed", batch_id)
         BatchArchive.objects.filter(pk=archive.pk, started_at=archive.started_at).update(
             status=BatchArchive.Status.FAILED,
             error=BUILD_FAILED,
