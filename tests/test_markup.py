@@ -134,6 +134,7 @@ def pages_of(uni) -> list[tuple[object, str]]:
         (uni.office, f"/console/batches/{batch}/grants/"),
         (uni.office, f"/console/batches/{batch}/roster/"),
         (uni.office, f"/console/batches/{batch}/supervision/"),
+        (uni.office, f"/console/batches/{batch}/lifecycle/"),
         (uni.office, "/console/audit/"),
         (uni.office, "/console/masterdata/"),
         (uni.office, "/console/masterdata/departments/"),

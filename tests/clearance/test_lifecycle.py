@@ -4,8 +4,10 @@ saying why; category changes leave archived forms as they were."""
 
 import threading
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
@@ -13,6 +15,7 @@ from lixiao.clearance import queries, scope, services
 from lixiao.clearance.models import (
     Batch,
     BatchArchive,
+    DailyStepTally,
     Event,
     Form,
     Record,
@@ -297,3 +300,17 @@ def test_archive_waits_for_a_writer_in_flight_and_later_writers_are_refused(uni)
     with pytest.raises(services.Archived):
         services.apply_many(office(uni), uni.batch, step, [Item(uni.form_cs2.id, State.PASSED)])
     # PostgreSQL's TRUNCATE flush ends the test; the audit triggers do not fire on it.
+
+
+def test_an_archived_batchs_daily_tallies_are_not_rebuilt(uni, archived):
+    """They are final, and the audit trail they were counted from may be purged later."""
+    before = sorted(DailyStepTally.objects.filter(batch=uni.batch).values_list("id", "passed"))
+    with pytest.raises(services.Archived):
+        services.rebuild_daily_tallies(office(uni), uni.batch)
+    out = StringIO()
+    call_command("rebuild_daily_tallies", "--batch", str(uni.batch.id), stdout=out)
+    assert "已归档" in out.getvalue() and "不重建" in out.getvalue()
+    assert (
+        sorted(DailyStepTally.objects.filter(batch=uni.batch).values_list("id", "passed")) == before
+    )
+    assert not Event.objects.filter(action="clearance.tallies.rebuilt").exists()

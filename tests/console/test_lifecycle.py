@@ -19,6 +19,7 @@ from tests import factories as f
 from tests.conftest import client_for, record
 from tests.console.setup_helpers import auditor
 from tests.console.test_setup_batches import batch_post
+from tests.test_markup import Markup
 
 pytestmark = pytest.mark.django_db
 
@@ -232,3 +233,21 @@ def test_the_page_in_english_keeps_the_data_as_stored(uni, archived):
     for chinese in ("当前状态", "归档文件", "清除个人信息", "到期"):
         assert chinese not in page
     assert uni.batch.name in page  # data: as stored
+
+
+def test_every_state_of_the_page_is_sent_without_inline_style_or_script(office_client, uni):
+    """The policy refuses inline styles: the progress bar's width is a class (tests/test_markup)."""
+    seen = []
+    end(uni.batch)
+    services.archive_batch(services.Actor(uni.office, Source.ADMIN), uni.batch)
+    for status, progress in (("queued", 0), ("running", 37), ("failed", 100), ("done", 100)):
+        BatchArchive.objects.filter(batch=uni.batch).update(status=status, progress=progress)
+        for path in (url("lifecycle", uni.batch), url("archive_progress", uni.batch)):
+            response = office_client.get(path, HTTP_HX_REQUEST="true")
+            markup = Markup()
+            markup.feed(response.content.decode())
+            seen.append((path, status, markup.inline, markup.unlabelled()))
+    assert all(inline == [] and unlabelled == [] for _p, _s, inline, unlabelled in seen), seen
+    BatchArchive.objects.filter(batch=uni.batch).update(status="running", progress=37)
+    running = office_client.get(url("archive_progress", uni.batch), HTTP_HX_REQUEST="true")
+    assert "w-pct-37" in running.content.decode()

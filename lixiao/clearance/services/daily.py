@@ -30,6 +30,7 @@ from lixiao.clearance.models import (
 )
 from lixiao.clearance.services import audit
 from lixiao.clearance.services.base import Actor, require_office
+from lixiao.clearance.services.commit import require_writable
 from lixiao.clearance.services.versions import categories_changed
 
 MODELS = SimpleNamespace(
@@ -223,6 +224,8 @@ def rebuild_daily_tallies(actor: Actor, batch: Batch, dry_run: bool = False) -> 
     """
     require_office(actor)
     with transaction.atomic():
+        # An archived batch's counts are final, and its audit trail may be purged since.
+        require_writable(batch)
         steps, forms = recount(batch.id)
         kept_steps, kept_forms = stored(batch.id)
         differ = {

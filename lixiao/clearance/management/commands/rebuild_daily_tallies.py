@@ -28,6 +28,11 @@ class Command(BaseCommand):
                 raise CommandError(f"没有这些批次：{', '.join(map(str, sorted(missing)))}")
         actor = services.Actor.system(Source.ADMIN)
         for batch in batches:
+            if batch.archived_at is not None:
+                self.stdout.write(
+                    f"{batch.name}（{batch.id}）：已归档，计数保持归档时的样子，不重建"
+                )
+                continue
             differ = services.rebuild_daily_tallies(actor, batch, dry_run=options["dry_run"])
             verb = "不一致" if options["dry_run"] else "已重建，其中不一致"
             self.stdout.write(
