@@ -6,7 +6,7 @@ PORT ?= 8000
 DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/test
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo serve install install-dev migrate seed test test-sqlite test-postgres lint format bench bench-http clean
+.PHONY: demo dev serve install install-dev migrate seed test test-sqlite test-postgres lint format bench bench-http clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -c 'import sys; sys.exit("Lixiao needs Python >= 3.11" if sys.version_info < (3, 11) else 0)'
@@ -31,11 +31,23 @@ migrate: install
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# The demo serves as production does (DEBUG off, hashed static files through whitenoise, gunicorn
+# from deploy/gunicorn.conf.py, the task worker without the autoreloader), on SQLite and one node.
+DEMO_ENV := DEBUG=0 LIXIAO_STATIC_MANIFEST=1 LIXIAO_BIND=127.0.0.1:$(PORT)
+
 demo: seed
+	@$(DEMO_ENV) $(PY) manage.py collectstatic --no-input -v0
 	@echo "Lixiao 离校 demo: http://127.0.0.1:$(PORT)/  (accounts in README.md)"
-	$(PY) manage.py db_worker --queue-name default >var/worker.log 2>&1 & \
+	$(DEMO_ENV) $(PY) manage.py db_worker --queue-name default --no-reload >var/worker.log 2>&1 & \
 	  WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
-	  $(VENV)/bin/gunicorn lixiao.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile -
+	  $(DEMO_ENV) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py
+
+# Development: Django's server with DEBUG on and the autoreloader (code changes apply at once).
+dev: seed
+	@echo "Lixiao 离校 development server: http://127.0.0.1:$(PORT)/  (DEBUG on)"
+	DEBUG=1 $(PY) manage.py db_worker --queue-name default --reload >var/worker.log 2>&1 & \
+	  WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
+	  DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The database as it is (migrated, nothing loaded): the task worker and gunicorn, as `demo` serves.
 serve: migrate

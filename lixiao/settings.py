@@ -230,6 +230,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 # The project's own assets (lixiao.css) live outside any app, so the finders must be told.
 STATICFILES_DIRS = [BASE_DIR / "lixiao" / "static"]
+# Hashed, compressed static files (collectstatic first), served by whitenoise with far-future
+# caching: production and the demo (`make demo` sets it); development serves from the apps.
+STATIC_MANIFEST = env.flag("LIXIAO_STATIC_MANIFEST", PRODUCTION)
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -237,11 +240,11 @@ STORAGES = {
     },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if PRODUCTION
+        if STATIC_MANIFEST
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
 TASKS = {
     "default": {

@@ -136,7 +136,7 @@ def test_production_serves_pages_after_collectstatic(tmp_path):
 def environment_variables() -> set[str]:
     pattern = re.compile(r'env\.(?:text|flag|integer|number|items|required)\(\s*"([A-Z0-9_]+)"')
     names = set()
-    for path in (ROOT / "lixiao").rglob("*.py"):
+    for path in [*(ROOT / "lixiao").rglob("*.py"), *(ROOT / "deploy").rglob("*.py")]:
         names.update(pattern.findall(path.read_text(encoding="utf-8")))
     return names
 
