@@ -42,8 +42,9 @@ loglevel = "info"
 # The proxy in front may tell the scheme (X-Forwarded-Proto); Django reads it through
 # SECURE_PROXY_SSL_HEADER, and the client address through LIXIAO_PROXY_COUNT.
 forwarded_allow_ips = env.text("LIXIAO_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
-# Temporary files of request bodies in memory, not on a disk that may be slow or full.
-worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
+# The workers' heartbeat files in memory: on a slow or busy disk gunicorn would take a waiting
+# worker for a hung one and kill it (gunicorn's own advice). Only gunicorn writes there.
+worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
 proc_name = "lixiao"
 
 
