@@ -40,7 +40,12 @@ def _gunicorn_config(**env_vars) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIXIAO_")}
     env.update(env_vars)
     out = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return out.stdout.strip()
 
@@ -48,4 +53,3 @@ def _gunicorn_config(**env_vars) -> dict:
 def test_one_gunicorn_configuration_follows_the_environment():
     line = _gunicorn_config(LIXIAO_BIND="127.0.0.1:8123", LIXIAO_WEB_WORKERS="3")
     assert line == "['127.0.0.1:8123'] 3 4 gthread True lixiao.wsgi:application"
-
