@@ -6,7 +6,7 @@ PORT ?= 8000
 DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/test
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo dev serve install install-dev migrate seed test test-sqlite test-postgres lint format bench bench-http clean
+.PHONY: demo dev serve install install-dev migrate seed test test-sqlite test-postgres lint format bench bench-http bench-login clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -c 'import sys; sys.exit("Lixiao needs Python >= 3.11" if sys.version_info < (3, 11) else 0)'
@@ -88,6 +88,10 @@ bench: install-dev
 
 bench-http: install-dev
 	$(PY) bench/http_load.py $(BENCH_ARGS)
+
+# Logins per second through gunicorn (Locust, 16 concurrent): bench/login_storm.py --help.
+bench-login: install-dev
+	$(PY) bench/login_storm.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var artifacts
