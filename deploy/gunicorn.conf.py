@@ -6,7 +6,9 @@ Each value comes from an environment variable (listed in .env.example) so one fi
 """
 
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 # gunicorn runs this file as a script: the repository root (for `lixiao`) may not be on the path.
@@ -46,6 +48,52 @@ forwarded_allow_ips = env.text("LIXIAO_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # worker for a hung one and kill it (gunicorn's own advice). Only gunicorn writes there.
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
 proc_name = "lixiao"
+
+# Prometheus: each worker process counts for itself in files here, and /metrics adds them up.
+# A fresh directory per start (systemd: RuntimeDirectory), emptied so no dead process counts.
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
+    prefix="lixiao-metrics-"
+)
+shutil.rmtree(_metrics_dir, ignore_errors=True)
+os.makedirs(_metrics_dir, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+if env.text("LOG_FORMAT", "text") == "json":
+    # gunicorn's own lines (start, worker exits, the access log) as JSON objects too.
+    _json = {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+    }
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": _json},
+        "handlers": {
+            "out": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stdout",
+            }
+        },
+        "root": {"handlers": ["out"], "level": "INFO"},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["out"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["out"], "level": "INFO", "propagate": False},
+        },
+    }
+
+
+def on_exit(server):
+    if _own_metrics_dir:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def post_fork(server, worker):

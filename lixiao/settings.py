@@ -10,6 +10,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from lixiao import env
+from lixiao.monitoring import logs
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.text("LIXIAO_VAR_DIR", str(BASE_DIR / "var")))
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     # Only for its static Swagger UI: without the app, /api/v1/docs loads it from a CDN.
     "ninja",
     "axes",
+    "django_prometheus",
     "django_tasks",
     "django_tasks_db",
     "js_lib_htmx",
@@ -67,9 +69,12 @@ INSTALLED_APPS = [
     "lixiao.api",
     "lixiao.demo",  # the demo university (manage.py seed_demo)
     "lixiao.ops",
+    "lixiao.monitoring",
 ]
 
 MIDDLEWARE = [
+    "lixiao.monitoring.requestid.RequestIdMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -82,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lixiao.accounts.middleware.AccountGateMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "lixiao.urls"
@@ -119,6 +125,9 @@ def _database(url: str) -> dict:
             " use sqlite:////path/to/lixiao.sqlite3 or postgres://user:password@host:5432/name"
         ) from None
     engine = config.get("ENGINE", "")
+    if engine.endswith(("sqlite3", "postgresql")):
+        # The same engine wrapped by django-prometheus: it counts queries and their errors.
+        config["ENGINE"] = "django_prometheus.db.backends." + engine.rsplit(".", 1)[1]
     if engine.endswith("sqlite3"):
         # WAL + busy timeout + IMMEDIATE: concurrent writers queue instead of failing
         # with "database is locked", and a transaction takes its write lock up front.
@@ -263,6 +272,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.flag("LIXIAO_SSL_REDIRECT", True)
+    # Probes and scrapes reach a node directly over plain HTTP on the local network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -297,13 +308,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 LIXIAO_UPLOAD_MAX_BYTES = env.integer("LIXIAO_UPLOAD_MAX_MB", 20) * 1024 * 1024
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.text("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+# Plain lines, or LOG_FORMAT=json for one JSON object a line; both carry the request id (the
+# X-Request-ID nginx sends, or one made here), which every response also returns.
+LOG_FORMAT = env.text("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be text or json")
+LOGGING = logs.config(LOG_FORMAT, env.text("LOG_LEVEL", "INFO"))
+
+# --- Monitoring (lixiao.monitoring): /healthz, /readyz, /metrics -----------------------------------
+# Addresses (or networks) allowed to read /metrics and /readyz's details; others get 403.
+LIXIAO_METRICS_ALLOW = env.items("LIXIAO_METRICS_ALLOW", "127.0.0.1,::1")
+# /readyz says "degraded" when the oldest queued task has waited longer than this (seconds).
+LIXIAO_READY_QUEUE_SECONDS = env.integer("LIXIAO_READY_QUEUE_SECONDS", 300)
+PROMETHEUS_EXPORT_MIGRATIONS = False
 
 # --- Integrations and notifications (lixiao.integrations, lixiao.notify) ---------------------
 # Pushes per source per minute; counted in the database so every node shares the limit.
