@@ -38,14 +38,14 @@ DEMO_ENV := DEBUG=0 LIXIAO_STATIC_MANIFEST=1 LIXIAO_BIND=127.0.0.1:$(PORT)
 demo: seed
 	@$(DEMO_ENV) $(PY) manage.py collectstatic --no-input -v0
 	@echo "Lixiao 离校 demo: http://127.0.0.1:$(PORT)/  (accounts in README.md)"
-	$(DEMO_ENV) $(PY) manage.py db_worker --queue-name default --no-reload >var/worker.log 2>&1 & \
+	$(DEMO_ENV) $(PY) manage.py task_worker --queue-name default --no-reload >var/worker.log 2>&1 & \
 	  WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
 	  $(DEMO_ENV) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py
 
 # Development: Django's server with DEBUG on and the autoreloader (code changes apply at once).
 dev: seed
 	@echo "Lixiao 离校 development server: http://127.0.0.1:$(PORT)/  (DEBUG on)"
-	DEBUG=1 $(PY) manage.py db_worker --queue-name default --reload >var/worker.log 2>&1 & \
+	DEBUG=1 $(PY) manage.py task_worker --queue-name default --reload >var/worker.log 2>&1 & \
 	  WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
 	  DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 

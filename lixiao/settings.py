@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "js_lib_htmx",
     "bootstrap",
+    "lixiao.infra",
     "lixiao.directory",
     "lixiao.integrations",
     "lixiao.tabular",
@@ -244,11 +245,23 @@ STATICFILES_DIRS = [BASE_DIR / "lixiao" / "static"]
 # Hashed, compressed static files (collectstatic first), served by whitenoise with far-future
 # caching: production and the demo (`make demo` sets it); development serves from the apps.
 STATIC_MANIFEST = env.flag("LIXIAO_STATIC_MANIFEST", PRODUCTION)
-STORAGES = {
-    "default": {
+# Uploaded files (imports, attachments): "local" keeps them in LIXIAO_VAR_DIR/media (one node,
+# the demo); "database" keeps them in the database, so every node reads what any node wrote
+# (lixiao/infra/storage.py says why the database and not an object store).
+LIXIAO_FILE_STORAGE = env.text("LIXIAO_FILE_STORAGE", "local")
+_FILE_STORAGES = {
+    "local": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(VAR_DIR / "media")},
     },
+    "database": {"BACKEND": "lixiao.infra.storage.DatabaseStorage"},
+}
+if LIXIAO_FILE_STORAGE not in _FILE_STORAGES:
+    raise ImproperlyConfigured(
+        f"LIXIAO_FILE_STORAGE={LIXIAO_FILE_STORAGE!r} must be local or database"
+    )
+STORAGES = {
+    "default": _FILE_STORAGES[LIXIAO_FILE_STORAGE],
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if STATIC_MANIFEST
@@ -263,6 +276,16 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# `manage.py task_worker` beats this often; a task whose worker has been silent for
+# LIXIAO_WORKER_DEAD_SECONDS is lost: retried or marked failed with a message (lixiao.infra.workers).
+LIXIAO_WORKER_BEAT_SECONDS = env.integer("LIXIAO_WORKER_BEAT_SECONDS", 10)
+LIXIAO_WORKER_DEAD_SECONDS = env.integer("LIXIAO_WORKER_DEAD_SECONDS", 60)
+if LIXIAO_WORKER_DEAD_SECONDS < 2 * LIXIAO_WORKER_BEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "LIXIAO_WORKER_DEAD_SECONDS must be at least twice LIXIAO_WORKER_BEAT_SECONDS"
+        " (one late beat must not fail a running task)"
+    )
 
 EMAIL_BACKEND = env.text("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "lixiao@localhost")
@@ -345,17 +368,20 @@ LIXIAO_BACKUP_KEY = env.text("LIXIAO_BACKUP_KEY", "")
 # Show the handler's personal name in a step's history to the student (off: only the unit).
 LIXIAO_SHOW_HANDLER_NAMES = env.flag("LIXIAO_SHOW_HANDLER_NAMES", False)
 
-# --- Page cache (lixiao.portal.page_cache) ---------------------------------------------------
+# --- Cache (lixiao.portal.page_cache, filter lists) -------------------------------------------
 # The student's form section is cached under keys that carry every version it shows, so a
-# per-process cache (the default) is never stale; LIXIAO_CACHE_URL=redis://… shares one cache
-# between processes and nodes (needs `pip install redis`; see docs/install.md).
+# per-process cache (the default, one node) is never stale about states; with several nodes
+# LIXIAO_CACHE_URL=redis://… shares one cache, so lists cleared on one node are cleared on all.
 LIXIAO_CACHE_URL = env.text("LIXIAO_CACHE_URL", "")
 if LIXIAO_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": LIXIAO_CACHE_URL,
-            "KEY_PREFIX": "lixiao",
+            "KEY_PREFIX": env.text("LIXIAO_CACHE_PREFIX", "lixiao"),
+            # A Redis that does not answer fails a request within a second instead of hanging it
+            # (and /readyz says so), rather than holding every thread of every node.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 elif LIXIAO_CACHE_URL:

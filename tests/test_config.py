@@ -84,6 +84,10 @@ def test_unknown_log_format_is_one_line(tmp_path):
     one_line(manage(tmp_path, "check", LOG_FORMAT="xml"), "LOG_FORMAT", "text or json")
 
 
+def test_unknown_file_storage_is_one_line(tmp_path):
+    one_line(manage(tmp_path, "check", LIXIAO_FILE_STORAGE="s3"), "LIXIAO_FILE_STORAGE", "database")
+
+
 def test_zero_cool_off_is_refused(tmp_path):
     # django-axes reads a zero cool-off as "locked for ever".
     one_line(manage(tmp_path, "check", LIXIAO_LOCKOUT_MINUTES="0"), "LIXIAO_LOCKOUT_MINUTES")
