@@ -53,3 +53,36 @@ def _gunicorn_config(**env_vars) -> dict:
 def test_one_gunicorn_configuration_follows_the_environment():
     line = _gunicorn_config(LIXIAO_BIND="127.0.0.1:8123", LIXIAO_WEB_WORKERS="3")
     assert line == "['127.0.0.1:8123'] 3 4 gthread True lixiao.wsgi:application"
+
+
+def test_the_production_env_file_passes_the_deploy_check_once_its_secrets_exist(tmp_path):
+    """deploy/lixiao.env as shipped, with its secret files written (docs/install.md step 5)."""
+    import secrets
+
+    values = {}
+    for line in (ROOT / "deploy" / "lixiao.env").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            values[name] = value
+    secret_files = {
+        "SECRET_KEY_FILE": secrets.token_urlsafe(50),
+        "LIXIAO_ID_KEY_FILE": secrets.token_urlsafe(40),
+        "DATABASE_URL_FILE": f"sqlite:///{tmp_path / 'lixiao.sqlite3'}",
+    }
+    for name, content in secret_files.items():
+        path = tmp_path / name.lower()
+        path.write_text(content + "\n", encoding="utf-8")
+        values[name] = str(path)
+    values["LIXIAO_VAR_DIR"] = str(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LIXIAO_", "DATABASE_URL"))}
+    env.update(values)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "System check identified no issues" in done.stdout
