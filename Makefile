@@ -52,9 +52,10 @@ dev: seed
 # The database as it is (migrated, nothing loaded): the task worker and gunicorn, as `demo` serves.
 serve: migrate
 	@echo "Lixiao 离校: http://127.0.0.1:$(PORT)/"
-	$(PY) manage.py db_worker --queue-name default >var/worker.log 2>&1 & \
+	@$(DEMO_ENV) $(PY) manage.py collectstatic --no-input -v0
+	$(DEMO_ENV) $(PY) manage.py task_worker --queue-name default --no-reload >var/worker.log 2>&1 & \
 	  WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
-	  $(VENV)/bin/gunicorn lixiao.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile -
+	  $(DEMO_ENV) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py
 
 test: install-dev
 	@bash scripts/test.sh
