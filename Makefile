@@ -6,7 +6,7 @@ PORT ?= 8000
 DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/test
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo dev serve install install-dev migrate seed test test-sqlite test-postgres lint format bench bench-http bench-login clean
+.PHONY: demo dev serve install install-dev migrate seed test test-sqlite test-postgres test-cluster lint format bench bench-http bench-login bench-day clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -c 'import sys; sys.exit("Lixiao needs Python >= 3.11" if sys.version_info < (3, 11) else 0)'
@@ -67,6 +67,12 @@ test-sqlite: install-dev
 
 test-postgres: install-dev
 	@LIXIAO_TEST_DATABASES=postgres bash scripts/test.sh $(PYTEST_ARGS)
+
+# The production shape on this machine (tests/cluster/): nginx (Debian's) in front of two gunicorn
+# nodes with their task workers, on PostgreSQL (a database created and dropped on DATABASE_URL_PG's
+# server) and Redis (LIXIAO_CLUSTER_REDIS, default redis://127.0.0.1:6379/0, keys under a prefix).
+test-cluster: install-dev
+	LIXIAO_TEST_CLUSTER=1 DATABASE_URL_PG=$(DATABASE_URL_PG) env -u DATABASE_URL $(PY) -m pytest tests/cluster $(PYTEST_ARGS)
 
 # Style, layers (import-linter contracts in pyproject.toml) and migrations in step with the models.
 lint: install-dev

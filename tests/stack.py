@@ -152,7 +152,8 @@ class Stack:
             f"        server 127.0.0.1:{self.ports[n]} max_fails=1 fail_timeout=5s;"
             for n in upstreams
         )
-        static = self.var_dir / "static"
+        # nginx's workers drop to an unprivileged user: they must be able to read the files.
+        self.var_dir.chmod(0o755)
         (conf_dir / "nginx.conf").write_text(
             f"""
 daemon off;
@@ -175,11 +176,7 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         server_name _;
-        location /static/ {{
-            alias {static}/;
-            expires 1y;
-            access_log off;
-        }}
+        set $lixiao_var_dir {self.var_dir};
         include {ROOT}/deploy/nginx/lixiao-proxy.conf;
     }}
 }}
