@@ -96,6 +96,11 @@ bench: install-dev
 bench-http: install-dev
 	$(PY) bench/http_load.py $(BENCH_ARGS)
 
+# Graduation day under load (Locust): 30,000 students, the demo's shape (SQLite, one node) and the
+# cluster's (PostgreSQL + Redis, two nodes behind nginx); bench/day.py --help. Several minutes.
+bench-day: install-dev
+	DATABASE_URL_PG=$(DATABASE_URL_PG) $(PY) bench/day.py $(BENCH_ARGS)
+
 # Logins per second through gunicorn (Locust, 16 concurrent): bench/login_storm.py --help.
 bench-login: install-dev
 	$(PY) bench/login_storm.py $(BENCH_ARGS)

@@ -26,10 +26,14 @@ from tests import stack  # noqa: E402
 
 LOGINS_TARGET = 40.0
 P99_TARGET_MS = 1000.0
+# The demo leaves most students on their initial password (a forced change at first login): in
+# the storm every student has chosen one already (one Argon2id hash of lixiao-demo for all).
 ACCOUNTS_SCRIPT = (
+    "from django.contrib.auth.hashers import make_password;"
     "from lixiao.directory.models import User;"
-    "print('\\n'.join(User.objects.filter(student__isnull=False, uses_initial_password=False)"
-    ".order_by('username').values_list('username', flat=True)))"
+    "students = User.objects.filter(student__isnull=False).exclude(username='2022000004');"
+    "students.update(password=make_password('lixiao-demo'), uses_initial_password=False);"
+    "print('\\n'.join(students.order_by('username').values_list('username', flat=True)))"
 )
 
 

@@ -115,7 +115,7 @@ class Stack:
         self.procs[name] = proc
         return proc
 
-    def node(self, name: str, workers: int = 2, threads: int = 4, **env) -> str:
+    def node(self, name: str, workers: int | None = 2, threads: int = 4, **env) -> str:
         """A gunicorn node from deploy/gunicorn.conf.py; returns its base URL once it answers."""
         port = free_port()
         self.ports[name] = port
@@ -125,7 +125,7 @@ class Stack:
             {
                 **self.env,
                 "LIXIAO_BIND": f"127.0.0.1:{port}",
-                "LIXIAO_WEB_WORKERS": str(workers),
+                **({"LIXIAO_WEB_WORKERS": str(workers)} if workers else {}),  # else the conf's
                 "LIXIAO_WEB_THREADS": str(threads),
                 **{k: str(v) for k, v in env.items()},
             },
