@@ -260,6 +260,72 @@ def stack_python():
     return sys.executable
 
 
+def test_a_task_worker_killed_mid_import_is_noticed_and_the_import_done_once(cluster):
+    """kill -9 the worker running a 6,000-row roster import at 20 % or more: its transaction rolls
+    back, the other worker notices the silence (LIXIAO_WORKER_DEAD_SECONDS=5 here) and runs the
+    import again; the page ends at "已导入", never stuck at the progress bar."""
+    from tests.console.importing import roster_file, roster_row
+
+    batch = cluster.facts["batch"]
+    rows = [roster_row(f"2026{i:06d}", f"导入{i}", "CS", 5000 + i) for i in range(6000)]
+    office = login(cluster.a, "admin")
+    page = office.get(f"{cluster.a}/console/batches/{batch}/roster/", timeout=30)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    uploaded = office.post(
+        f"{cluster.a}/console/batches/{batch}/roster/",
+        data={"csrfmiddlewaretoken": token},
+        files={"file": ("名单.xlsx", roster_file(rows))},
+        headers={"Referer": f"{cluster.a}/console/batches/{batch}/roster/"},
+        allow_redirects=False,
+        timeout=120,
+    )
+    assert uploaded.status_code == 302, uploaded.text[:300]
+    preview = uploaded.headers["Location"]
+    job_id = int(re.search(r"/roster/(\d+)/", preview).group(1))
+    confirmed = office.post(
+        f"{cluster.a}/console/batches/{batch}/roster/{job_id}/confirm/",
+        data={"csrfmiddlewaretoken": office.cookies["csrftoken"]},
+        headers={"Referer": f"{cluster.a}{preview}"},
+        allow_redirects=False,
+        timeout=120,
+    )
+    assert confirmed.status_code == 302
+    pids = {
+        proc.pid: name for name, proc in cluster.stack.procs.items() if name.startswith("worker")
+    }
+    deadline = time.monotonic() + 120  # bounds on waiting, not timing assertions
+    victim = None
+    while time.monotonic() < deadline and victim is None:
+        found = cluster.query(
+            "SELECT b.pid, j.progress FROM django_tasks_database_dbtaskresult t"
+            " JOIN infra_workerbeat b ON b.worker_id = t.worker_ids->>-1"
+            " JOIN tabular_importjob j ON j.id = %s"
+            " WHERE t.task_path = 'lixiao.console.importers.apply_import' AND t.status = 'RUNNING'",
+            job_id,
+        )
+        if found and found[0][1] >= 20:
+            victim = pids[found[0][0]]
+        time.sleep(0.05)
+    assert victim, "the import never showed as running at 20 % or more"
+    cluster.stack.kill(victim, signal.SIGKILL)
+    status = None
+    while time.monotonic() < deadline + 180 and status not in ("applied", "failed"):
+        time.sleep(0.5)
+        ((status, context),) = cluster.query(
+            "SELECT status, context FROM tabular_importjob WHERE id = %s", job_id
+        )
+    assert status == "applied" and context.get("retries") == 1, (status, context)
+    ((students, forms),) = cluster.query(
+        "SELECT count(DISTINCT s.id), count(f.id) FROM directory_student s"
+        " JOIN clearance_form f ON f.student_id = s.id AND f.batch_id = %s"
+        " WHERE s.student_number LIKE '2026%%' AND length(s.student_number) = 10",
+        batch,
+    )
+    assert students == forms == 6000
+    shown = office.get(f"{cluster.a}{preview}", headers={"HX-Request": "true"}, timeout=30).text
+    assert "已导入" in shown and "正在后台导入" not in shown
+
+
 def test_one_node_killed_mid_run_loses_no_acknowledged_write(cluster):
     """kill -9 node A while handlers pass steps through nginx: the rest go through node B, and
     every pass nginx acknowledged (200) is in the database with its audit event."""
