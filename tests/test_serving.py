@@ -74,7 +74,11 @@ def test_the_production_env_file_passes_the_deploy_check_once_its_secrets_exist(
         path.write_text(content + "\n", encoding="utf-8")
         values[name] = str(path)
     values["LIXIAO_VAR_DIR"] = str(tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LIXIAO_", "DATABASE_URL"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LIXIAO_", "DATABASE_URL", "DJANGO_", "DEBUG"))
+    }
     env.update(values)
     done = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
