@@ -135,10 +135,10 @@ class Stack:
         return url
 
     def worker(self, name: str = "worker", *args: str) -> subprocess.Popen:
-        """The task worker (django-tasks' db_worker), without the autoreloader."""
+        """The task worker (manage.py task_worker: db_worker with a heartbeat), no autoreloader."""
         return self._start(
             name,
-            [PYTHON, "manage.py", "db_worker", "--queue-name", "default", "--no-reload", *args],
+            [PYTHON, "manage.py", "task_worker", "--queue-name", "default", "--no-reload", *args],
             self.env,
         )
 

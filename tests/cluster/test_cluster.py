@@ -9,6 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 import requests
 
 from tests.cluster.conftest import api_headers, login
@@ -294,19 +295,30 @@ def test_a_task_worker_killed_mid_import_is_noticed_and_the_import_done_once(clu
         proc.pid: name for name, proc in cluster.stack.procs.items() if name.startswith("worker")
     }
     deadline = time.monotonic() + 120  # bounds on waiting, not timing assertions
-    victim = None
-    while time.monotonic() < deadline and victim is None:
-        found = cluster.query(
-            "SELECT b.pid, j.progress FROM django_tasks_database_dbtaskresult t"
-            " JOIN infra_workerbeat b ON b.worker_id = t.worker_ids->>-1"
-            " JOIN tabular_importjob j ON j.id = %s"
-            " WHERE t.task_path = 'lixiao.console.importers.apply_import' AND t.status = 'RUNNING'",
-            job_id,
-        )
-        if found and found[0][1] >= 20:
-            victim = pids[found[0][0]]
-        time.sleep(0.05)
-    assert victim, "the import never showed as running at 20 % or more"
+    victim, seen = None, set()
+    with psycopg.connect(cluster.db_url, autocommit=True) as conn:
+        while time.monotonic() < deadline and victim is None:
+            row = conn.execute(
+                "SELECT t.status, t.worker_ids, j.progress FROM tabular_importjob j"
+                " LEFT JOIN django_tasks_database_dbtaskresult t"
+                " ON t.task_path = 'lixiao.console.importers.apply_import'"
+                " WHERE j.id = %s ORDER BY t.enqueued_at DESC LIMIT 1",
+                (job_id,),
+            ).fetchone()
+            seen.add((row[0], row[2]))
+            if row[0] == "RUNNING" and row[2] >= 20:
+                beat = conn.execute(
+                    "SELECT pid FROM infra_workerbeat WHERE worker_id = %s", (row[1][-1],)
+                ).fetchone()
+                victim = pids.get(beat[0]) if beat else None
+            time.sleep(0.02)
+    assert victim, (
+        "the import never showed as running at 20 % or more",
+        sorted(seen, key=str),
+        pids,
+        cluster.query("SELECT worker_id, pid FROM infra_workerbeat"),
+        cluster.query("SELECT worker_ids FROM django_tasks_database_dbtaskresult"),
+    )
     cluster.stack.kill(victim, signal.SIGKILL)
     status = None
     while time.monotonic() < deadline + 180 and status not in ("applied", "failed"):
