@@ -383,6 +383,10 @@ def test_one_node_killed_mid_run_loses_no_acknowledged_write(cluster):
     killed.set()
     for t in threads:
         t.join(timeout=300)
+    print(
+        f"\nkill -9 node A: {len(acknowledged)} passes acknowledged ({len(after_kill)} after the kill),"
+        f" {len(failed)} failed"
+    )
     assert after_kill, "no request went through after node A was killed"
     assert len(failed) <= len(threads), (
         f"more failures than requests in flight at the kill: {failed}"
