@@ -9,6 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import path
 
+from lixiao import urls as site_urls
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -16,7 +18,8 @@ def _broken(request):
     raise RuntimeError("secret detail that must not reach the page")
 
 
-urlpatterns = [path("broken/", _broken)]
+# The site's own URLs (the error page links home) plus one view that fails.
+urlpatterns = [path("broken/", _broken), *site_urls.urlpatterns]
 
 
 @pytest.mark.urls("tests.test_serving")
