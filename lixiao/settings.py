@@ -10,6 +10,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from lixiao import env
+from lixiao.monitoring import logs
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.text("LIXIAO_VAR_DIR", str(BASE_DIR / "var")))
@@ -49,10 +50,12 @@ INSTALLED_APPS = [
     # Only for its static Swagger UI: without the app, /api/v1/docs loads it from a CDN.
     "ninja",
     "axes",
+    "django_prometheus",
     "django_tasks",
     "django_tasks_db",
     "js_lib_htmx",
     "bootstrap",
+    "lixiao.infra",
     "lixiao.directory",
     "lixiao.integrations",
     "lixiao.tabular",
@@ -67,9 +70,12 @@ INSTALLED_APPS = [
     "lixiao.api",
     "lixiao.demo",  # the demo university (manage.py seed_demo)
     "lixiao.ops",
+    "lixiao.monitoring",
 ]
 
 MIDDLEWARE = [
+    "lixiao.monitoring.requestid.RequestIdMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -82,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lixiao.accounts.middleware.AccountGateMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "lixiao.urls"
@@ -119,6 +126,9 @@ def _database(url: str) -> dict:
             " use sqlite:////path/to/lixiao.sqlite3 or postgres://user:password@host:5432/name"
         ) from None
     engine = config.get("ENGINE", "")
+    if engine.endswith(("sqlite3", "postgresql")):
+        # The same engine wrapped by django-prometheus: it counts queries and their errors.
+        config["ENGINE"] = "django_prometheus.db.backends." + engine.rsplit(".", 1)[1]
     if engine.endswith("sqlite3"):
         # WAL + busy timeout + IMMEDIATE: concurrent writers queue instead of failing
         # with "database is locked", and a transaction takes its write lock up front.
@@ -150,7 +160,9 @@ AUTHENTICATION_BACKENDS = [
     "lixiao.accounts.backends.CASBackend",
 ]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Argon2id at OWASP's m=19 MiB, t=2, p=1 (the measurement is in the class); hashes made with
+    # Django's default Argon2 or PBKDF2 still verify and are upgraded at the next login.
+    "lixiao.accounts.hashers.Argon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 LIXIAO_PASSWORD_PROFILE = env.text("LIXIAO_PASSWORD_PROFILE", "djbh3")  # 等保 level 3
@@ -230,18 +242,33 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 # The project's own assets (lixiao.css) live outside any app, so the finders must be told.
 STATICFILES_DIRS = [BASE_DIR / "lixiao" / "static"]
-STORAGES = {
-    "default": {
+# Hashed, compressed static files (collectstatic first), served by whitenoise with far-future
+# caching: production and the demo (`make demo` sets it); development serves from the apps.
+STATIC_MANIFEST = env.flag("LIXIAO_STATIC_MANIFEST", PRODUCTION)
+# Uploaded files (imports, attachments): "local" keeps them in LIXIAO_VAR_DIR/media (one node,
+# the demo); "database" keeps them in the database, so every node reads what any node wrote
+# (lixiao/infra/storage.py says why the database and not an object store).
+LIXIAO_FILE_STORAGE = env.text("LIXIAO_FILE_STORAGE", "local")
+_FILE_STORAGES = {
+    "local": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(VAR_DIR / "media")},
     },
+    "database": {"BACKEND": "lixiao.infra.storage.DatabaseStorage"},
+}
+if LIXIAO_FILE_STORAGE not in _FILE_STORAGES:
+    raise ImproperlyConfigured(
+        f"LIXIAO_FILE_STORAGE={LIXIAO_FILE_STORAGE!r} must be local or database"
+    )
+STORAGES = {
+    "default": _FILE_STORAGES[LIXIAO_FILE_STORAGE],
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if PRODUCTION
+        if STATIC_MANIFEST
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
 TASKS = {
     "default": {
@@ -249,6 +276,16 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# `manage.py task_worker` beats this often; a task whose worker has been silent for
+# LIXIAO_WORKER_DEAD_SECONDS is lost: retried or marked failed with a message (lixiao.infra.workers).
+LIXIAO_WORKER_BEAT_SECONDS = env.integer("LIXIAO_WORKER_BEAT_SECONDS", 10)
+LIXIAO_WORKER_DEAD_SECONDS = env.integer("LIXIAO_WORKER_DEAD_SECONDS", 60)
+if LIXIAO_WORKER_DEAD_SECONDS < 2 * LIXIAO_WORKER_BEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "LIXIAO_WORKER_DEAD_SECONDS must be at least twice LIXIAO_WORKER_BEAT_SECONDS"
+        " (one late beat must not fail a running task)"
+    )
 
 EMAIL_BACKEND = env.text("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "lixiao@localhost")
@@ -258,6 +295,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.flag("LIXIAO_SSL_REDIRECT", True)
+    # Probes and scrapes reach a node directly over plain HTTP on the local network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -292,13 +331,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 LIXIAO_UPLOAD_MAX_BYTES = env.integer("LIXIAO_UPLOAD_MAX_MB", 20) * 1024 * 1024
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.text("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+# Plain lines, or LOG_FORMAT=json for one JSON object a line; both carry the request id (the
+# X-Request-ID nginx sends, or one made here), which every response also returns.
+LOG_FORMAT = env.text("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be text or json")
+LOGGING = logs.config(LOG_FORMAT, env.text("LOG_LEVEL", "INFO"))
+
+# --- Monitoring (lixiao.monitoring): /healthz, /readyz, /metrics -----------------------------------
+# Addresses (or networks) allowed to read /metrics and /readyz's details; others get 403.
+LIXIAO_METRICS_ALLOW = env.items("LIXIAO_METRICS_ALLOW", "127.0.0.1,::1")
+# /readyz says "degraded" when the oldest queued task has waited longer than this (seconds).
+LIXIAO_READY_QUEUE_SECONDS = env.integer("LIXIAO_READY_QUEUE_SECONDS", 300)
+PROMETHEUS_EXPORT_MIGRATIONS = False
 
 # --- Integrations and notifications (lixiao.integrations, lixiao.notify) ---------------------
 # Pushes per source per minute; counted in the database so every node shares the limit.
@@ -338,17 +383,20 @@ if LIXIAO_AUDIT_RETENTION_DAYS < 180:
 # Show the handler's personal name in a step's history to the student (off: only the unit).
 LIXIAO_SHOW_HANDLER_NAMES = env.flag("LIXIAO_SHOW_HANDLER_NAMES", False)
 
-# --- Page cache (lixiao.portal.page_cache) ---------------------------------------------------
+# --- Cache (lixiao.portal.page_cache, filter lists) -------------------------------------------
 # The student's form section is cached under keys that carry every version it shows, so a
-# per-process cache (the default) is never stale; LIXIAO_CACHE_URL=redis://… shares one cache
-# between processes and nodes (needs `pip install redis`; see docs/install.md).
+# per-process cache (the default, one node) is never stale about states; with several nodes
+# LIXIAO_CACHE_URL=redis://… shares one cache, so lists cleared on one node are cleared on all.
 LIXIAO_CACHE_URL = env.text("LIXIAO_CACHE_URL", "")
 if LIXIAO_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": LIXIAO_CACHE_URL,
-            "KEY_PREFIX": "lixiao",
+            "KEY_PREFIX": env.text("LIXIAO_CACHE_PREFIX", "lixiao"),
+            # A Redis that does not answer fails a request within a second instead of hanging it
+            # (and /readyz says so), rather than holding every thread of every node.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 elif LIXIAO_CACHE_URL:

@@ -14,4 +14,5 @@ urlpatterns = [
     path("integrations/", include("lixiao.integrations.urls")),
     path("inbox/", include("lixiao.notify.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("lixiao.monitoring.urls")),
 ]

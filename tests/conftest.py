@@ -1,5 +1,6 @@
 """Fixed personas shared by all tests: the same small university everywhere."""
 
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -8,6 +9,9 @@ from django.test import Client
 from lixiao.clearance.models import Form, Record
 from lixiao.directory.models import College, User
 from tests import factories as f
+
+# The cluster tests start nginx, two app nodes and workers: `make test-cluster` runs them.
+collect_ignore = [] if os.environ.get("LIXIAO_TEST_CLUSTER") == "1" else ["cluster"]
 
 
 @pytest.fixture(autouse=True)

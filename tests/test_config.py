@@ -80,6 +80,14 @@ def test_wrong_number_is_one_line(tmp_path):
     )
 
 
+def test_unknown_log_format_is_one_line(tmp_path):
+    one_line(manage(tmp_path, "check", LOG_FORMAT="xml"), "LOG_FORMAT", "text or json")
+
+
+def test_unknown_file_storage_is_one_line(tmp_path):
+    one_line(manage(tmp_path, "check", LIXIAO_FILE_STORAGE="s3"), "LIXIAO_FILE_STORAGE", "database")
+
+
 def test_zero_cool_off_is_refused(tmp_path):
     # django-axes reads a zero cool-off as "locked for ever".
     one_line(manage(tmp_path, "check", LIXIAO_LOCKOUT_MINUTES="0"), "LIXIAO_LOCKOUT_MINUTES")
@@ -136,7 +144,7 @@ def test_production_serves_pages_after_collectstatic(tmp_path):
 def environment_variables() -> set[str]:
     pattern = re.compile(r'env\.(?:text|flag|integer|number|items|required)\(\s*"([A-Z0-9_]+)"')
     names = set()
-    for path in (ROOT / "lixiao").rglob("*.py"):
+    for path in [*(ROOT / "lixiao").rglob("*.py"), *(ROOT / "deploy").rglob("*.py")]:
         names.update(pattern.findall(path.read_text(encoding="utf-8")))
     return names
 

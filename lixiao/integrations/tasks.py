@@ -3,6 +3,7 @@
 from django.db import transaction
 from django_tasks import task
 
+from lixiao.infra import workers
 from lixiao.integrations.models import IntegrationSource, SyncRun
 from lixiao.integrations.services import sync
 
@@ -18,6 +19,21 @@ def sync_task(
     source = IntegrationSource.objects.get(pk=source_id)
     run = sync.sync_source(source, trigger, user=_user(user_id), student_numbers=student_numbers)
     return run.pk
+
+
+@workers.on_lost("lixiao.integrations.tasks.sync_task")
+def _worker_lost(source_id: int, trigger: str, *args, **kwargs) -> None:
+    """The worker died mid-sync: each chunk committed was complete (the writer's transactions), the
+    run is marked failed so the page stops saying it runs; the next sync finishes the work. The
+    source's lease runs out by itself. A run of another live worker caught here by mistake
+    corrects itself: it saves its whole row when it ends."""
+    from django.utils import timezone
+
+    SyncRun.objects.filter(source_id=source_id, status=SyncRun.Status.RUNNING).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=timezone.now(),
+        errors=["同步进程意外停止，本次同步未完成；已写入的部分有效，请重新同步。"],
+    )
 
 
 def enqueue_sync(

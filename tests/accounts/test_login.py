@@ -148,17 +148,42 @@ def test_initial_password_within_its_days_still_works(newcomer, client, settings
     assert login(client, "2022000099", initial_password(newcomer)).status_code == 302
 
 
-def test_production_hasher_is_argon2(settings, uni):
+def test_production_hasher_is_argon2id_at_owasp_parameters(settings, uni):
     from django.conf import settings as live
 
     from lixiao import settings as project
 
-    assert project.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
     settings.PASSWORD_HASHERS = project.PASSWORD_HASHERS
     user = User.objects.get(pk=uni.library.pk)
     user.set_password(NEW_PASSWORD)
     assert identify_hasher(user.password).algorithm == "argon2"
+    # m=19 MiB, t=2, p=1 — OWASP's Argon2id guidance (lixiao/accounts/hashers.py says why).
+    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
     assert live.PASSWORD_HASHERS == project.PASSWORD_HASHERS
+
+
+@pytest.mark.parametrize(
+    "older",
+    [
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ],
+)
+def test_an_older_hash_still_logs_in_and_is_upgraded_at_that_login(settings, uni, client, older):
+    from lixiao import settings as project
+
+    settings.PASSWORD_HASHERS = [older]
+    user = User.objects.get(pk=uni.library.pk)
+    user.set_password(NEW_PASSWORD)
+    user.save(update_fields=["password"])
+    before = user.password
+    settings.PASSWORD_HASHERS = project.PASSWORD_HASHERS
+    assert login(client, "L2001", NEW_PASSWORD).status_code == 302
+    user.refresh_from_db()
+    assert user.password != before
+    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    client.post("/accounts/logout/")
+    assert login(client, "L2001", NEW_PASSWORD).status_code == 302  # the new hash verifies
 
 
 def test_login_success_and_failure_are_audited_without_the_password(uni, client):

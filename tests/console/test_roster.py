@@ -314,3 +314,54 @@ def test_an_unknown_counselor_without_any_name_is_not_offered_the_tick(office_cl
     page = _upload(office_client, uni.batch, roster_file(rows)).content.decode()
     assert "请填写辅导员姓名以便创建" in page
     assert "新辅导员账号" not in page  # a tick could not supply the name
+
+
+def test_an_import_whose_worker_died_is_retried_once_then_failed_with_a_message(
+    office_client, uni, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    """A task worker killed mid-import (kill -9): the import's transaction rolled back; any other
+    worker (or the progress page) notices the silence, queues it once more, and on a second loss
+    the page says what happened instead of "正在后台导入… 20%" for ever."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from lixiao.infra.models import WorkerBeat
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    monkeypatch.setattr(importers, "BACKGROUND_ROWS", 1)
+    rows = [roster_row(f"20260006{i:02d}", f"中断{i}", "CS", 80 + i) for i in range(3)]
+    _upload(office_client, uni.batch, roster_file(rows))
+    job = _job(uni.batch)
+    preview = reverse("console:roster_preview", args=[uni.batch.id, job.id])
+
+    def worker_dies_mid_task():
+        task = DBTaskResult.objects.get(status=TaskResultStatus.READY)
+        task.claim("worker-killed")
+        ImportJob.objects.filter(pk=job.pk).update(progress=20)
+        long_ago = timezone.now() - timedelta(minutes=5)
+        DBTaskResult.objects.filter(pk=task.pk).update(started_at=long_ago)
+        WorkerBeat.objects.update_or_create(
+            worker_id="worker-killed", defaults={"beat_at": long_ago}
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        office_client.post(reverse("console:roster_confirm", args=[uni.batch.id, job.id]))
+    worker_dies_mid_task()
+    with django_capture_on_commit_callbacks(execute=True):
+        office_client.get(preview, headers={"HX-Request": "true"})  # the page's poll notices
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PREVIEWED and job.context["retries"] == 1
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 1  # queued again
+
+    worker_dies_mid_task()
+    partial = office_client.get(preview, headers={"HX-Request": "true"}).content.decode()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert "后台导入进程意外停止" in partial and "请重新上传文件" in partial
+    assert "正在后台导入" not in partial
+    assert not Student.objects.filter(student_number__startswith="20260006").exists()

@@ -16,6 +16,7 @@ from lixiao.console.importers.masterdata import (  # noqa: F401 (the registry an
     StaffImporter,
 )
 from lixiao.console.importers.roster import ROSTER_COLUMNS, ROSTER_NOTES, RosterImporter  # noqa: F401
+from lixiao.infra import workers
 from lixiao.tabular import jobs
 from lixiao.tabular.models import ImportJob
 from lixiao.tabular.reader import TableError
@@ -23,6 +24,10 @@ from lixiao.tabular.reader import TableError
 BACKGROUND_ROWS = 5000  # larger imports are applied by the task worker, with a progress bar
 # Stored on the job as it is (a background task has no reader); the preview page translates it.
 IMPORT_FAILED = gettext_noop("导入失败，所有更改均已撤回。请稍后重试；如仍失败请联系技术支持。")
+WORKER_LOST = gettext_noop(
+    "后台导入进程意外停止（已自动重试一次），所有更改均已撤回。请重新上传文件；如仍失败请联系技术支持。"
+)
+RETRIES_AFTER_LOST_WORKER = 1
 log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------------
@@ -60,6 +65,36 @@ def apply_import(job_id: int) -> dict:
         _fail(job_id, IMPORT_FAILED)
         raise
     return job.result
+
+
+def watched(job: ImportJob) -> ImportJob:
+    """The job as its progress page should show it: while it runs in the background, a worker
+    that died is noticed here too (every live worker also looks, on each heartbeat)."""
+    if job.status == ImportJob.Status.PREVIEWED and job.context.get("queued") and workers.reap():
+        job.refresh_from_db()
+    return job
+
+
+@workers.on_lost("lixiao.console.importers.apply_import")
+def _worker_lost(job_id: int) -> None:
+    """The worker died mid-import: its transaction rolled back, so nothing was written. Queue it
+    once more (a worker killed by a passing cause); a second loss fails it with a message."""
+    with transaction.atomic():
+        job = (
+            ImportJob.objects.select_for_update()
+            .filter(pk=job_id, status=ImportJob.Status.PREVIEWED)
+            .first()
+        )
+        if job is None:
+            return
+        retries = job.context.get("retries", 0)
+        if retries >= RETRIES_AFTER_LOST_WORKER:
+            _fail(job_id, WORKER_LOST)
+            return
+        job.context = {**job.context, "retries": retries + 1}
+        job.progress = 5
+        job.save(update_fields=["context", "progress"])
+        transaction.on_commit(lambda: apply_import.enqueue(job_id))
 
 
 def _fail(job_id: int, message: str) -> None:

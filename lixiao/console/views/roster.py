@@ -132,7 +132,7 @@ def roster_template(request):
 @office_only
 def roster_preview(request, batch_id: int, job_id: int):
     batch = get_object_or_404(Batch.objects.select_related("category"), pk=batch_id)
-    job = own_job(request, job_id, importers.RosterImporter.kind, batch=batch.id)
+    job = importers.watched(own_job(request, job_id, importers.RosterImporter.kind, batch=batch.id))
     context = {"batch": batch, **preview_context(job)}
     if request.headers.get("HX-Request"):
         return render(request, "console/roster/_progress.html", context)

@@ -1,11 +1,11 @@
 """manage.py sync: apply integration sources to open forms — once, or every N minutes."""
 
 import re
-import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from lixiao.infra import schedule
 from lixiao.integrations.models import IntegrationSource, SyncRun
 from lixiao.integrations.services import sync
 
@@ -49,15 +49,14 @@ class Command(BaseCommand):
         if every == "default":
             every = f"{settings.LIXIAO_SYNC_EVERY_MINUTES}m"
         interval = parse_interval(every) if every else None
-        while True:
+        if interval is None or options["dry_run"]:
             failed = self.run_once(list(sources), options["dry_run"])
-            if interval is None:
-                if failed:
-                    raise CommandError(
-                        f"{failed} 个集成表同步有错误，详见上方与集成表页面的同步记录"
-                    )
-                return
-            time.sleep(interval)
+            if failed:
+                raise CommandError(f"{failed} 个集成表同步有错误，详见上方与集成表页面的同步记录")
+            return
+        # Every node may run this loop: each interval's run happens on one node only.
+        job = "sync:" + (",".join(sorted(codes)) or "*")
+        schedule.every(job, interval, lambda: self.run_once(list(sources), False))
 
     def run_once(self, sources, dry_run: bool) -> int:
         failed = 0

@@ -1,10 +1,8 @@
 """manage.py remind_deadlines: per-step deadline reminders to students and handlers, once a day."""
 
-import time
-
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
 
+from lixiao.infra import schedule
 from lixiao.integrations.management.commands.sync import parse_interval
 from lixiao.notify import deadlines
 
@@ -35,12 +33,16 @@ class Command(BaseCommand):
         if options["days"] is not None and options["days"] < 0:
             raise CommandError("--days 不能为负数")
         interval = parse_interval(options["every"]) if options["every"] else None
-        while True:
+        if interval is None or options["dry_run"]:
             self.run_once(options["days"], options["dry_run"], options["verbosity"])
-            if interval is None:
-                return
-            time.sleep(interval)
-            close_old_connections()  # a day's sleep outlives the server's idle timeout
+            return
+        # Every node may run this loop: each interval's run happens on one node only (and a
+        # second run on one day would remind nobody again anyway).
+        schedule.every(
+            "remind_deadlines",
+            interval,
+            lambda: self.run_once(options["days"], False, options["verbosity"]),
+        )
 
     def run_once(self, days, dry_run: bool, verbosity: int) -> deadlines.Plan:
         plan = deadlines.remind(days=days, dry_run=dry_run)

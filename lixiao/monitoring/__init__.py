@@ -1,0 +1,1 @@
+"""Monitoring: health and readiness probes, Prometheus metrics, request ids and structured logs."""
