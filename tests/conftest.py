@@ -1,8 +1,10 @@
 """Fixed personas shared by all tests: the same small university everywhere."""
 
+import importlib
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from lixiao.clearance.models import Form, Record
@@ -59,6 +61,26 @@ def office_client(client, uni, media, tasks_now):
     """The supervising office logged in, with files and tasks as above."""
     client.force_login(uni.office)
     return client
+
+
+@pytest.fixture
+def live_db(transactional_db):
+    """A database a live server (another thread) sees: committed, emptied after the test.
+
+    Audit events are append-only in the database (migration 0003): SQLite's triggers
+    refuse the DELETE that ends every transactional test, while PostgreSQL's TRUNCATE
+    does not fire them. Only this test-database cleanup lifts the guard, for one moment.
+    """
+    yield
+    if connection.vendor != "sqlite":
+        return
+    append_only = importlib.import_module("lixiao.clearance.migrations.0003_event_append_only")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER IF EXISTS clearance_event_no_update")
+        cursor.execute("DROP TRIGGER IF EXISTS clearance_event_no_delete")
+        cursor.execute("DELETE FROM clearance_event")
+        for sql in append_only.SQLITE:
+            cursor.execute(sql)
 
 
 @pytest.fixture

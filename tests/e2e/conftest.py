@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -57,23 +55,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _audit_flushable(transactional_db):
-    """Let the live server's flush empty the audit table on SQLite, then guard it again.
-
-    Audit events are append-only in the database (migration 0003): SQLite's triggers
-    refuse the DELETE that ends every transactional test, while PostgreSQL's TRUNCATE
-    does not fire them. Only this test-database cleanup lifts the guard, for one moment.
-    """
-    yield
-    if connection.vendor != "sqlite":
-        return
-    append_only = importlib.import_module("lixiao.clearance.migrations.0003_event_append_only")
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER IF EXISTS clearance_event_no_update")
-        cursor.execute("DROP TRIGGER IF EXISTS clearance_event_no_delete")
-        cursor.execute("DELETE FROM clearance_event")
-        for sql in append_only.SQLITE:
-            cursor.execute(sql)
+def _audit_flushable(live_db):
+    """Every browser test runs against the live server (tests/conftest.py: live_db)."""
 
 
 # Every page reports each Content-Security-Policy violation to the test (a blocked inline

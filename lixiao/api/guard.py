@@ -1,0 +1,174 @@
+"""What the API checks of every request before an operation reads it: address, size, media type, JSON.
+
+`screen` runs on every URL of the API and `screen_body` on every operation, before authentication:
+cheap checks of the request line and headers, nothing read or parsed yet. `json_body` parses a
+body once authentication passed. Both
+raise `errors.Problem`, so a malformed request gets a 4xx in the error shape and reaches no service:
+nothing is written.
+"""
+
+import functools
+import json
+import math
+import re
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from ninja.parser import Parser
+
+from lixiao.api import errors
+
+JSON = "application/json"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Deeper than any body this API takes (a push row is 3 levels down); json's own limit is ~1,000
+# and raises RecursionError, which this check never lets a caller reach.
+MAX_DEPTH = 32
+# PostgreSQL text refuses NUL; a lone surrogate cannot be encoded as UTF-8 by any database driver.
+_BAD_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+
+
+def screen(request) -> None:
+    """Refuse an address no operation can take: NUL in the path or in the query string."""
+    if "\x00" in request.path:
+        raise errors.Problem(404, "not_found", _("未找到：地址中含有不允许的字符"))
+    bad = [
+        errors.field_error(["query", key], _("含有不允许的字符（NUL）"), "string_characters")
+        for key, values in request.GET.lists()
+        if "\x00" in key or any("\x00" in value for value in values)
+    ]
+    if bad:
+        raise errors.invalid(bad)
+
+
+def screen_body(request) -> None:
+    """Refuse a body no operation takes: too large, or not JSON (before anything reads it)."""
+    if request.method not in UNSAFE:
+        return  # a body sent with GET is never read
+    if _content_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        raise errors.too_large()
+    # Only JSON is parsed: Django would parse multipart and form bodies by itself for the CSRF
+    # check (a multipart type without a boundary failed there). An empty body may omit the type.
+    if request.META.get("CONTENT_TYPE") or _content_length(request):
+        charset = request.content_params.get("charset", "utf-8").lower()
+        if request.content_type != JSON or charset not in ("utf-8", "utf8"):
+            raise errors.unsupported_media_type()
+
+
+def _content_length(request) -> int:
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
+
+
+def screened(view):
+    """A URL's view with `screen` in front, and a 405 in the error shape (ninja's is plain text)."""
+
+    @functools.wraps(view)  # keeps csrf_exempt: ninja's session auth does its own CSRF check
+    def wrapper(request, *args, **kwargs):
+        try:
+            screen(request)
+        except errors.Problem as problem:
+            return problem.response()
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(JSON):
+            allowed = response.get("Allow", "")
+            return errors.respond(
+                405,
+                "method_not_allowed",
+                _("此地址不接受 %(method)s 请求，可用：%(allowed)s")
+                % {"method": request.method, "allowed": allowed},
+                headers={"Allow": allowed},
+            )
+        return response
+
+    return wrapper
+
+
+def body_screened(run):
+    """An operation's run with `screen_body` in front: after the method matched (a wrong method
+    is a 405, whatever its body), before authentication and the CSRF check read anything."""
+
+    @functools.wraps(run)
+    def wrapper(request, *args, **kwargs):
+        try:
+            screen_body(request)
+        except errors.Problem as problem:
+            return problem.response()
+        return run(request, *args, **kwargs)
+
+    return wrapper
+
+
+def not_found(request, *args, **kwargs):
+    """Any address under the API that names no operation."""
+    return errors.respond(
+        404, "not_found", _("未找到：没有这个接口地址，接口说明见 /api/v1/openapi.json")
+    )
+
+
+def _invalid_json(reason: str, loc=("body",), type_: str = "json_invalid") -> errors.Problem:
+    return errors.invalid([errors.field_error(loc, reason, type_)], code="invalid_json")
+
+
+def _no_constant(name: str):
+    raise ValueError(name)  # NaN, Infinity: Python's json reads them, JSON has no such numbers
+
+
+def json_body(request):
+    """The body as JSON (None when empty), or a 422 saying what is wrong with it."""
+    raw = request.body
+    if not raw:
+        return None
+    try:
+        text = raw.decode("utf-8-sig")  # a leading BOM is allowed (RFC 8259 §8.1)
+    except UnicodeDecodeError:
+        raise _invalid_json(_("请求体须为 UTF-8 编码的 JSON")) from None
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise _invalid_json(_("JSON 嵌套过深：最多 %(max)s 层") % {"max": MAX_DEPTH}) from None
+    except json.JSONDecodeError as exc:
+        raise _invalid_json(
+            _("请求体不是合法的 JSON：第 %(line)s 行第 %(column)s 列附近有误")
+            % {"line": exc.lineno, "column": exc.colno}
+        ) from None
+    except ValueError:  # NaN/Infinity, or an integer of more than 4,300 digits
+        raise _invalid_json(_("请求体含有 JSON 不允许的数字（NaN、Infinity 或位数过多）")) from None
+    _check_values(data)
+    return data
+
+
+def _check_values(data) -> None:
+    """Depth, text a database can store, finite numbers — for every value, with its place."""
+    stack = [(data, ("body",))]
+    while stack:
+        value, loc = stack.pop()
+        if len(loc) > MAX_DEPTH:
+            raise _invalid_json(
+                _("JSON 嵌套过深：最多 %(max)s 层") % {"max": MAX_DEPTH}, loc[:1], "json_depth"
+            )
+        if isinstance(value, str):
+            if _BAD_CHARACTERS.search(value):
+                raise _invalid_json(
+                    _("含有不允许的字符（NUL 或不成对的代理字符）"), loc, "string_characters"
+                )
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise _invalid_json(_("数字超出范围"), loc, "number_range")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _BAD_CHARACTERS.search(key):
+                    raise _invalid_json(
+                        _("含有不允许的字符（NUL 或不成对的代理字符）"), loc, "string_characters"
+                    )
+                stack.append((item, (*loc, key)))
+        elif isinstance(value, list):
+            stack.extend((item, (*loc, index)) for index, item in enumerate(value))
+
+
+class JsonParser(Parser):
+    """ninja's body parser, through `json_body` (ninja's own reads NaN and any encoding json guesses)."""
+
+    def parse_body(self, request):
+        return json_body(request)
