@@ -127,11 +127,8 @@ def where(loc: Sequence) -> str:
 
 
 def describe(errors: Sequence[dict]) -> str:
-    # A body that is not JSON at all says so itself ("请求体不是合法的 JSON…").
     shown = [
-        e["msg"]
-        if e["type"].startswith("json_")
-        else _("%(place)s：%(problem)s") % {"place": where(e["loc"]), "problem": e["msg"]}
+        _("%(place)s：%(problem)s") % {"place": where(e["loc"]), "problem": e["msg"]}
         for e in errors[:3]
     ]
     text = _("请求有误：%(problems)s") % {"problems": _("；").join(shown)}

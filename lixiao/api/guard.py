@@ -108,7 +108,10 @@ def not_found(request, *args, **kwargs):
 
 
 def _invalid_json(reason: str, loc=("body",), type_: str = "json_invalid") -> errors.Problem:
-    return errors.invalid([errors.field_error(loc, reason, type_)], code="invalid_json")
+    problem = errors.invalid([errors.field_error(loc, reason, type_)], code="invalid_json")
+    if tuple(loc) == ("body",):
+        problem.detail = reason  # the sentence already names the body
+    return problem
 
 
 def _no_constant(name: str):

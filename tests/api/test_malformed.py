@@ -243,3 +243,17 @@ def test_errors_follow_the_request_language(uni, credentials):
         "detail": "Not logged in, or the session expired: log in first",
         "code": "not_authenticated",
     }
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=_id)
+def test_a_session_cookie_no_session_could_have_is_no_session(uni, op):
+    """A quoted cookie may carry a NUL ("\\000"): PostgreSQL refused it, every request was a 500."""
+    method, path, operation = op
+    client = Client(HTTP_COOKIE='sessionid="abcdefgh\\000ijklmn"; csrftoken="x\\000"')
+    response = client.generic(
+        method, url_for(path, operation, uni), b"{}", content_type="application/json"
+    )
+    if operation.get("security"):
+        assert_refused(response, operation, 401, "not_authenticated")
+    else:
+        assert response.status_code == 200
