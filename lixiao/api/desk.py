@@ -65,7 +65,9 @@ class BatchOut(Schema):
     id: int
     name: str
     academic_year: str
-    window: str
+    window: Literal["not_yet", "open", "closed"] = Field(
+        description="服务时间：not_yet 尚未开始，open 办理中，closed 已结束（办理人员不能再更改）"
+    )
     steps: list[StepOut]
 
 
@@ -82,7 +84,9 @@ class RecordOut(Schema):
     applicable: bool = Field(
         description="该环节对这名学生适用；false 即“无需办理”（state 为 not_required），不计入未办理"
     )
-    state: str
+    state: Literal[*State.values] = Field(
+        description="not_required 无需办理（灰），pending 未办理（红），passed 已办理（绿）"
+    )
     state_label: str
     handled_at: datetime | None
     note: str

@@ -1,6 +1,7 @@
 """Push API for integration sources: POST /api/v1/sources/{code}/rows with the source's Bearer token."""
 
 from datetime import timedelta
+from typing import Literal
 
 from django.conf import settings
 from django.utils import timezone
@@ -98,7 +99,9 @@ class PushResult(Schema):
     unchanged: int
     deleted: int = Field(description="replace 模式删除的行数")
     unmatched: int = Field(description="学号不在任何名单中的行（保留，名单导入后生效）")
-    sync: str = Field(description="queued：已安排为数据有变化的学生同步；not_needed：无变化")
+    sync: Literal["queued", "not_needed"] = Field(
+        description="queued：已安排为数据有变化的学生同步；not_needed：无变化"
+    )
 
 
 class RowError(Schema):
