@@ -188,7 +188,7 @@ def _not_found() -> Problem:
 def _http_error(exc: HttpError) -> Problem:
     if isinstance(exc.__cause__, Problem):  # ninja wraps what the body parser raised
         return exc.__cause__
-    if isinstance(exc, Throttled):
+    if isinstance(exc, Throttled):  # an operation declaring ninja's throttle= (none does yet)
         wait = {"Retry-After": str(int(exc.wait))} if exc.wait else {}
         return Problem(429, "rate_limited", _("请求过于频繁，请稍后重试"), headers=wait)
     if isinstance(exc, AuthenticationError):
@@ -231,6 +231,8 @@ def install(api) -> None:
         services.NotFound: lambda exc: _not_found(),
         services.Forbidden: lambda exc: Problem(403, "forbidden", str(exc) or _("您没有此项权限")),
         Refused: lambda exc: Problem(409, "refused", str(exc), refusal=exc.code),
+        # guard.screen_body refuses these before anything reads the body; kept for a body read
+        # some other way (a Content-Length that lies, request.POST in a future operation).
         RequestDataTooBig: lambda exc: too_large(),
         MultiPartParserError: lambda exc: unsupported_media_type(),
     }

@@ -2,9 +2,8 @@
 
 `screen` runs on every URL of the API and `screen_body` on every operation, before authentication:
 cheap checks of the request line and headers, nothing read or parsed yet. `json_body` parses a
-body once authentication passed. Both
-raise `errors.Problem`, so a malformed request gets a 4xx in the error shape and reaches no service:
-nothing is written.
+body once authentication passed. All raise `errors.Problem`, so a malformed request gets a 4xx in
+the error shape and reaches no service: nothing is written.
 """
 
 import functools
