@@ -121,7 +121,7 @@ def where(loc: Sequence) -> str:
         return _("请求")
     source, rest = loc[0], list(loc[1:])
     if not rest:
-        return _("请求体") if source == "body" else str(source)
+        return {"body": _("请求体"), "query": _("查询字符串")}.get(source, str(source))
     name = str(rest[0]) + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest[1:])
     return _(_PLACES[source]) % {"name": name} if source in _PLACES else name
 

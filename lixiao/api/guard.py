@@ -12,6 +12,7 @@ import math
 import re
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.utils.translation import gettext as _
 from ninja.parser import Parser
 
@@ -28,9 +29,22 @@ def screen(request) -> None:
     """Refuse an address no operation can take: NUL in the path or in the query string."""
     if "\x00" in request.path:
         raise errors.Problem(404, "not_found", _("未找到：地址中含有不允许的字符"))
+    try:
+        query = request.GET.lists()
+    except TooManyFieldsSent:  # more than DATA_UPLOAD_MAX_NUMBER_FIELDS: Django's own 400 page
+        raise errors.invalid(
+            [
+                errors.field_error(
+                    ["query"],
+                    _("参数过多：最多 %(max)s 个")
+                    % {"max": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS},
+                    "too_many_fields",
+                )
+            ]
+        ) from None
     bad = [
         errors.field_error(["query", key], _("含有不允许的字符（NUL）"), "string_characters")
-        for key, values in request.GET.lists()
+        for key, values in query
         if "\x00" in key or any("\x00" in value for value in values)
     ]
     if bad:

@@ -155,6 +155,17 @@ def test_nul_in_the_query_is_422_naming_the_parameter(uni, credentials, op):
     assert nothing_written() == before
 
 
+@pytest.mark.parametrize("op", OPERATIONS, ids=_id)
+def test_more_query_parameters_than_django_reads_is_422(uni, credentials, op, settings):
+    method, path, operation = op
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    client, headers = client_for(operation, credentials, method)
+    url = url_for(path, operation, uni) + "?" + "&".join(f"f{n}=1" for n in range(11))
+    response = client.generic(method, url, b"", **headers)
+    body = assert_refused(response, operation, 422, "invalid")
+    assert body["detail"] == "请求有误：查询字符串：参数过多：最多 10 个"
+
+
 PATH_VALUES = {
     # value put in an integer path parameter: the statuses a client may get
     "abc": {422},
