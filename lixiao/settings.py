@@ -53,7 +53,6 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "js_lib_htmx",
     "bootstrap",
-    "ninja",  # serves the API docs' Swagger UI from its own static files (without it: from a CDN)
     "lixiao.directory",
     "lixiao.integrations",
     "lixiao.tabular",
