@@ -204,7 +204,7 @@ AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "lixiao.accounts.sessions"  # the database backend, refusing impossible keys
 SESSION_COOKIE_AGE = env.integer("LIXIAO_SESSION_IDLE_MINUTES", 30) * 60
 SESSION_SAVE_EVERY_REQUEST = False  # the idle timer is refreshed by the account gate, once a minute
 LIXIAO_SESSION_MAX_HOURS = env.integer("LIXIAO_SESSION_MAX_HOURS", 12)

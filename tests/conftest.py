@@ -4,9 +4,11 @@ import os
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection, transaction
 from django.test import Client
 
 from lixiao.clearance.models import Form, Record
+from lixiao.clearance.services import audit
 from lixiao.directory.models import College, User
 from tests import factories as f
 
@@ -63,6 +65,22 @@ def office_client(client, uni, media, tasks_now):
     """The supervising office logged in, with files and tasks as above."""
     client.force_login(uni.office)
     return client
+
+
+@pytest.fixture
+def live_db(transactional_db):
+    """A database a live server (another thread) sees: committed, emptied after the test.
+
+    Audit events are append-only in the database (migrations 0003, 0010): SQLite's trigger
+    refuses the DELETE that ends every transactional test, while PostgreSQL's TRUNCATE does
+    not fire it. The cleanup deletes them first through the one permitted path (the retention
+    purge's), so the guard itself is never lifted.
+    """
+    yield
+    if connection.vendor != "sqlite":
+        return
+    with transaction.atomic(), audit.deletion_permitted(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM clearance_event")
 
 
 @pytest.fixture

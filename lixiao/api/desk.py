@@ -5,35 +5,48 @@ and every change goes through the one writer with source "api".
 """
 
 from datetime import datetime
+from typing import Literal
 
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
-from ninja.errors import AuthorizationError
-from ninja.responses import Status
+from ninja import Field, Query, Router, Schema
 from ninja.security import SessionAuth
+from pydantic import BaseModel
 
 from lixiao.accounts.network import client_ip
 from lixiao.accounts.roles import grants
+from lixiao.api.errors import ApiError, Problem, Refusal
 from lixiao.clearance import queries, scope, services
 from lixiao.clearance.models import Form, Record, Source, State
-from lixiao.clearance.queries import roles_of
-from lixiao.clearance.rules import Refused
+from lixiao.clearance.queries import MAX_QUERY, roles_of
+from lixiao.directory.models import POLITICAL_STATUSES, StudentType
 
 DESK_ROLES = {"department", "counselor", "office"}
 PAGE_SIZE = 50
+NOTE_MAX = 255  # Record.note's length
 
 
 class DeskSession(SessionAuth):
     """A logged-in handler or office person; unsafe methods need the CSRF token (X-CSRFToken)."""
 
+    openapi_description = (
+        "登录后的会话 Cookie（与页面相同的登录）。The session cookie of a login to the site."
+    )
+    # What this auth answers besides 401, for the schema (openapi.LixiaoSchema).
+    refusals = {403: "没有现场办理权限，或 CSRF 校验失败 · No desk role, or the CSRF check failed"}
+
+    def __call__(self, request):
+        # Whether anyone is logged in comes first: an anonymous POST is told to log in (401),
+        # not that its CSRF token is missing (403).
+        if not request.user.is_authenticated:
+            raise Problem(401, "not_authenticated", _("未登录或登录已过期：请先登录"))
+        return super().__call__(request)  # the CSRF check for unsafe methods, then authenticate
+
     def authenticate(self, request, key):
         user = request.user
-        if not user.is_authenticated:
-            return None  # 401
         if not DESK_ROLES & set(roles_of(user)):
-            raise AuthorizationError(message=_("您没有现场办理的权限"))  # 403, as the pages
+            raise Problem(403, "forbidden", _("您没有现场办理的权限"))  # as the pages
         return user
 
 
@@ -52,7 +65,9 @@ class BatchOut(Schema):
     id: int
     name: str
     academic_year: str
-    window: str
+    window: Literal["not_yet", "open", "closed"] = Field(
+        description="服务时间：not_yet 尚未开始，open 办理中，closed 已结束（办理人员不能再更改）"
+    )
     steps: list[StepOut]
 
 
@@ -69,7 +84,9 @@ class RecordOut(Schema):
     applicable: bool = Field(
         description="该环节对这名学生适用；false 即“无需办理”（state 为 not_required），不计入未办理"
     )
-    state: str
+    state: Literal[*State.values] = Field(
+        description="not_required 无需办理（灰），pending 未办理（红），passed 已办理（绿）"
+    )
     state_label: str
     handled_at: datetime | None
     note: str
@@ -102,12 +119,10 @@ class FormOut(FormRow):
     political_status: str
 
 
-class NoteIn(Schema):
-    note: str = ""
-
-
-class Error(Schema):
-    detail: str
+class NoteIn(BaseModel):
+    # pydantic's own model, not ninja's Schema: that one reads attributes of anything it is given,
+    # so a body of [] or 5 would pass as "no note" instead of being refused.
+    note: str = Field("", max_length=NOTE_MAX, description="备注（可选，最多 255 个字符）")
 
 
 def _record(r: Record, handleable=frozenset()) -> dict:
@@ -168,14 +183,34 @@ def batches(request):
     return out
 
 
+def _text(description: str):
+    return Query("", max_length=MAX_QUERY, description=description)
+
+
 @router.get(
     "/batches/{batch_id}/forms",
-    response={200: FormPage, 404: Error},
+    response={200: FormPage, 404: ApiError},
     summary="查询学生（与页面相同的范围和条件）",
-    description="q：学号（精确或前缀）、姓名（包含）、身份证件号（精确）；college、major、class_name、"
-    "student_type、political_status、completed=yes|no、s<环节id>=pending|passed|not_required；page。",
+    description="条件可组合，空值表示不限；另可按环节状态筛选："
+    "s<环节id>=pending|passed|not_required（环节 id 见 GET batches 的 steps），不属于您的环节或其他取值时不限。"
+    "每页 50 条。",
 )
-def forms(request, batch_id: int, q: str = "", page: int = 1):
+def forms(
+    request,
+    batch_id: int,
+    q: str = _text("学号（精确或前缀）、姓名（包含）或身份证件号（精确）"),
+    college: int | None = Query(None, description="院系 id；不在您范围内的院系视为不限"),
+    major: str = _text("专业"),
+    class_name: str = _text("班级"),
+    student_type: Literal["", *StudentType.values] = Query("", description="学生类别"),
+    political_status: Literal["", *POLITICAL_STATUSES] = Query(
+        "", description="政治面貌（GB/T 4762 名称）"
+    ),
+    completed: Literal["", "yes", "no"] = Query("", description="yes 已办结，no 未办结"),
+    page: int = Query(1, ge=1, description="页码，从 1 开始；超过末页时给出末页"),
+):
+    # The typed parameters above check and document the query; the filters themselves are read by
+    # the one parser every surface shares (with the s<step id> ones).
     reach = _reach(request, batch_id)
     filters = queries.parse_filters(request.GET, reach.steps, reach.colleges)
     qs = queries.with_records(queries.search(reach, filters), [s.id for s in reach.steps])
@@ -207,37 +242,38 @@ def _form_out(form: Form, reach: scope.Reach) -> dict:
     }
 
 
-@router.get("/forms/{form_id}", response={200: FormOut, 404: Error}, summary="一名学生的离校单")
+@router.get("/forms/{form_id}", response={200: FormOut, 404: ApiError}, summary="一名学生的离校单")
 def form(request, form_id: int):
     return _form_out(*_form(request, form_id))
 
 
-def _change(request, record_id: int, to_state: str, body: NoteIn):
+def _change(request, record_id: int, to_state: str, body: NoteIn | None):
+    """One record through the writer; NotFound (404) and Refused (409) answer through errors."""
     actor = services.Actor(user=request.user, source=Source.API, client_ip=client_ip(request))
-    try:
-        outcome = services.set_state(actor, record_id, to_state, body.note.strip()[:255])
-    except services.NotFound:
-        return Status(404, {"detail": "Not Found"})
-    except Refused as refusal:
-        return Status(409, {"detail": str(refusal)})
-    record = outcome.record  # as this call left it, not as a later writer may have
-    return Status(200, _record(record, {record.step_id}))
+    note = body.note.strip() if body else ""
+    record = services.set_state(actor, record_id, to_state, note).record
+    return _record(record, {record.step_id})  # as this call left it, not as a later writer may have
+
+
+_CHANGE_RESPONSES = {200: RecordOut, 404: ApiError, 409: Refusal}
 
 
 @router.post(
     "/records/{record_id}/pass",
-    response={200: RecordOut, 404: Error, 409: Error},
+    response=_CHANGE_RESPONSES,
     summary="办理通过一个环节",
-    description="409：规则拒绝（例如院系离校须在其他必办环节通过后办理），detail 为原因。",
+    description="请求体可省略（无备注）。409：规则拒绝（例如院系离校须在其他必办环节通过后办理、"
+    "不在服务时间内），detail 为原因，refusal 为规则代码。",
 )
-def pass_record(request, record_id: int, body: NoteIn):
+def pass_record(request, record_id: int, body: NoteIn | None = None):
     return _change(request, record_id, State.PASSED, body)
 
 
 @router.post(
     "/records/{record_id}/revoke",
-    response={200: RecordOut, 404: Error, 409: Error},
+    response=_CHANGE_RESPONSES,
     summary="撤销一个环节（恢复为未办理）",
+    description="请求体可省略（无备注）。409：规则拒绝，detail 为原因，refusal 为规则代码。",
 )
-def revoke_record(request, record_id: int, body: NoteIn):
+def revoke_record(request, record_id: int, body: NoteIn | None = None):
     return _change(request, record_id, State.PENDING, body)

@@ -275,7 +275,8 @@ def test_push_api_refusals_in_english(uni):
     en = client.post(
         url, "{nope", content_type="application/json", HTTP_ACCEPT_LANGUAGE="en", **auth
     )
-    assert en.status_code == 422 and en.json()["detail"] == "The request body is not valid JSON"
+    assert en.status_code == 422
+    assert en.json()["detail"] == "The body is not valid JSON: error near line 1, column 2"
     en = client.post(
         url,
         json.dumps({"mode": "merge", "rows": []}),
@@ -285,7 +286,7 @@ def test_push_api_refusals_in_english(uni):
     )
     assert en.json()["detail"] == "mode must be upsert or replace"
     zh = client.post(url, "{nope", content_type="application/json", **auth)
-    assert zh.json()["detail"] == "请求体不是合法的 JSON"
+    assert zh.json()["detail"] == "请求体不是合法的 JSON：第 1 行第 2 列附近有误"
 
 
 def test_an_english_page_still_exports_chinese_state_words(uni, as_user):

@@ -7,9 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
-
-from lixiao.clearance.services import audit
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -58,19 +55,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _audit_flushable(transactional_db):
-    """Let the live server's flush empty the audit table on SQLite.
-
-    Audit events are append-only in the database (migrations 0003, 0009): SQLite's trigger
-    refuses the DELETE that ends every transactional test, while PostgreSQL's TRUNCATE does
-    not fire it. The test-database cleanup deletes them first through the one permitted path
-    (the retention purge's), so the guard itself is never lifted.
-    """
-    yield
-    if connection.vendor != "sqlite":
-        return
-    with transaction.atomic(), audit.deletion_permitted(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM clearance_event")
+def _audit_flushable(live_db):
+    """Every browser test runs against the live server (tests/conftest.py: live_db)."""
 
 
 # Every page reports each Content-Security-Policy violation to the test (a blocked inline

@@ -1,7 +1,6 @@
 """The archive itself, in process on the SQLite test database: what the manifest says, what a
 missing upload does, sealing round trips (the full drill on both engines is in test_backup)."""
 
-import importlib
 import io
 import json
 import tarfile
@@ -22,29 +21,9 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def committed(transactional_db):
-    """Committed data (the backup API copies what is committed; inside the test's transaction
-    it would wait for that transaction forever), and afterwards the audit table emptied the
-    way tests/e2e/conftest.py does: its append-only triggers refuse the flush's DELETE."""
-    yield
-    append_only = importlib.import_module("lixiao.clearance.migrations.0003_event_append_only")
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER IF EXISTS clearance_event_no_update")
-        cursor.execute("DROP TRIGGER IF EXISTS clearance_event_no_delete")
-        cursor.execute("DELETE FROM clearance_event")
-        for sql in append_only.SQLITE:
-            cursor.execute(sql)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
+def committed(live_db, media):
+    """Committed data: the backup API copies what is committed (inside the test's transaction
+    it would wait for that transaction forever); emptied afterwards as every live test is."""
 
 
 def _message(uni, data: bytes) -> Objection:

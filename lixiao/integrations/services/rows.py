@@ -107,8 +107,10 @@ def parse_row(data, strict: bool = True) -> Row:
     if "cleared" not in data:
         raise ValueError("缺少 cleared（是否结清）")
     cleared = parse_cleared(data["cleared"], strict=strict)
-    reason = data.get("reason") or ""
-    if not isinstance(reason, str):
+    reason = data.get("reason")
+    if reason is None:
+        reason = ""
+    if not isinstance(reason, str):  # also {}, [], 0, false: only text (or nothing) is a reason
         raise ValueError("reason 须为文字")
     if len(reason) > 255:
         raise ValueError("reason 超过 255 个字符")
