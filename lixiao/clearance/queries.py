@@ -60,7 +60,8 @@ def parse_filters(params, steps, colleges: list[int] | None = None) -> Filters:
 
     def text(name: str) -> str:
         value = str(params.get(name) or "").strip()
-        return value if len(value) <= MAX_QUERY else ""
+        # PostgreSQL refuses a NUL in text; no 学号 or name holds one.
+        return value if len(value) <= MAX_QUERY and "\x00" not in value else ""
 
     college = text("college")
     college_id = int(college) if college.isdigit() else None

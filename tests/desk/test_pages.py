@@ -348,3 +348,10 @@ def test_every_link_on_the_search_page_leads_somewhere(uni, as_user):
     } <= links
     for link in links - {desk_url(uni.batch, "bulk/")}:  # bulk takes a POST
         assert client.get(link).status_code == 200, link
+
+
+def test_a_nul_character_in_the_search_is_any_not_a_server_error(uni, as_user):
+    client = as_user(uni.dorm)
+    for params in ({"q": "20220\x00"}, {"major": "计算\x00"}, {"class_name": "\x00"}):
+        response = client.get(desk_url(uni.batch), params)
+        assert response.status_code == 200, params
