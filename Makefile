@@ -87,7 +87,7 @@ format: install-dev
 
 # Every benchmark in turn (each seeds its own fresh databases); BENCH_ARGS="--students 5000"
 # makes a quick pass. Timings are medians and ratios, never test assertions.
-BENCH_SCRIPTS ?= run desk portal console integrations backup archive
+BENCH_SCRIPTS ?= run desk portal console integrations backup archive appointments
 bench: install-dev
 	@for script in $(BENCH_SCRIPTS); do \
 	  echo "== bench/$$script.py"; $(PY) bench/$$script.py $(BENCH_ARGS) || exit 1; \

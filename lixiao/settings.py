@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "lixiao.objections",
     "lixiao.clearance",
     "lixiao.notify",
+    "lixiao.appointments",
     "lixiao.accounts",
     "lixiao.portal",
     "lixiao.desk",

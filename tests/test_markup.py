@@ -9,8 +9,11 @@ from html.parser import HTMLParser
 
 import pytest
 
+from lixiao.appointments import services
 from lixiao.clearance.models import Grant
 from lixiao.demo import survey as demo_survey
+from tests.appointments.conftest import at, make_plan, student
+from tests.conftest import record
 from tests.portal.conftest import complete_form
 from tests.test_config import run
 
@@ -97,6 +100,10 @@ def pages_of(uni) -> list[tuple[object, str]]:
     batch, category, form = uni.batch.id, uni.category.id, uni.form.id
     step = uni.category.steps.first().id
     desk = f"/desk/b/{batch}/"
+    # 预约办理: a plan on 学生公寓 with a booking, so every appointment page has content.
+    plan = make_plan(uni)
+    dorm = record(uni.form, "学生公寓").id
+    services.book(student(uni.student.user), dorm, at(1, 9))
     return [
         (None, "/accounts/login/"),
         (None, "/verify/not-a-certificate/"),
@@ -146,6 +153,13 @@ def pages_of(uni) -> list[tuple[object, str]]:
         (uni.office, "/integrations/library/"),
         (uni.office, "/accounts/totp/"),
         (uni.office, "/accounts/totp/staff/"),
+        (uni.student.user, f"/me/appointments/{dorm}/"),
+        (uni.dorm, desk + "appointments/"),
+        (uni.dorm, desk + f"appointments/settings/{plan.step_id}/"),
+        (uni.dorm, desk + "stats/"),
+        (uni.office, f"/console/batches/{batch}/appointments/"),
+        (uni.office, f"/console/batches/{batch}/appointments/{plan.step_id}/"),
+        (uni.office, f"/console/batches/{batch}/appointments/{plan.step_id}/use/"),
     ]
 
 

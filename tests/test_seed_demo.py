@@ -205,6 +205,7 @@ def test_an_undergraduate_finds_the_survey_on_the_form_page_and_answers_it_once(
 
 
 def test_second_run_changes_nothing(demo):
+    from lixiao.appointments.models import Booking, Plan
     from lixiao.survey.models import Question
 
     def counts():
@@ -214,6 +215,8 @@ def test_second_run_changes_nothing(demo):
             Grant.objects.count(),
             Record.objects.count(),
             Question.objects.count(),
+            Plan.objects.count(),
+            Booking.objects.count(),
         )
 
     before = counts()
@@ -229,3 +232,26 @@ def test_demo_sources_accept_their_documented_tokens(demo):
 
     for code, token in DEMO_TOKENS.items():
         assert IntegrationSource.objects.get(code=code).token_hash == hash_token(token)
+
+
+def test_dormitory_and_archives_take_appointments_with_bookings(demo):
+    """README: 学生公寓 and 档案馆 take bookings in both batches; dorm sees today's; 2022000001 has one."""
+    from lixiao.appointments.models import HOLDING, OPEN, Booking, Plan
+
+    plans = Plan.objects.select_related("step", "batch")
+    assert sorted((p.batch.name[-5:], p.step.title) for p in plans) == sorted(
+        (b.name[-5:], t) for b in Batch.objects.all() for t in ("学生公寓", "档案馆")
+    )
+    assert all(p.enabled for p in plans) and Booking.objects.count() > 10
+    for plan in plans:  # never more than its places, and only students whose step is pending
+        for slot in plan.slots.all():
+            assert slot.bookings.filter(status__in=HOLDING).count() <= plan.capacity
+    for booking in Booking.objects.filter(OPEN).select_related("plan"):
+        state = Record.objects.get(form_id=booking.form_id, step_id=booking.plan.step_id).state
+        assert state == State.PENDING  # a passed step closed its booking
+    mine = Booking.objects.filter(OPEN, form__student__student_number="2022000001")
+    assert [b.plan.step.title for b in mine] == ["档案馆"]
+    assert "改约或取消" in login("2022000001", DEMO_PASSWORD).get("/me/").content.decode()
+    batch = Plan.objects.get(step__title="学生公寓", batch__student_type="本科生").batch
+    day = login("dorm", DEMO_PASSWORD).get(f"/desk/b/{batch.id}/appointments/")
+    assert day.status_code == 200 and "今日预约" in day.content.decode()

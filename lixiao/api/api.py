@@ -54,7 +54,7 @@ class LixiaoAPI(NinjaAPI):
 api = LixiaoAPI(
     title="Lixiao 离校 API",
     version="1",
-    description="离校系统接口：现场办理、集成表推送。Departure clearance: desk operations and integration pushes.",
+    description="离校系统接口：现场办理、预约办理、集成表推送。Departure clearance: desk operations, appointments and integration pushes.",
     urls_namespace="api",
     parser=guard.JsonParser(),
 )
@@ -73,3 +73,5 @@ def health(request):
 
 api.add_router("/sources/", "lixiao.api.sources.router")
 api.add_router("/desk/", "lixiao.api.desk.router")
+api.add_router("/desk/", "lixiao.api.appointments.desk_router")
+api.add_router("/me/", "lixiao.api.appointments.student_router")

@@ -84,7 +84,13 @@ urlpatterns = [
 ]
 
 # --- part B --- (roster import, master data, supervision, audit: appended by the other helper)
-from lixiao.console.views import audit, masterdata, roster, supervision  # noqa: E402
+from lixiao.console.views import (  # noqa: E402
+    appointments,
+    audit,
+    masterdata,
+    roster,
+    supervision,
+)
 
 urlpatterns += [
     # roster import (名单管理) of one batch
@@ -132,6 +138,18 @@ urlpatterns += [
         "batches/<int:batch_id>/supervision/remind/",
         supervision.supervision_remind,
         name="supervision_remind",
+    ),
+    # appointments (预约办理) of one batch: settings per step, the use of each slot
+    path("batches/<int:pk>/appointments/", appointments.appointment_list, name="appointments"),
+    path(
+        "batches/<int:pk>/appointments/<int:step_id>/",
+        appointments.appointment_edit,
+        name="appointment_edit",
+    ),
+    path(
+        "batches/<int:pk>/appointments/<int:step_id>/use/",
+        appointments.appointment_use,
+        name="appointment_use",
     ),
     # audit log
     path("audit/", audit.audit, name="audit"),

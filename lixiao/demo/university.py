@@ -10,6 +10,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from lixiao.appointments.models import Booking
 from lixiao.clearance import services
 from lixiao.clearance.models import (
     Batch,
@@ -25,6 +26,7 @@ from lixiao.clearance.models import (
     Step,
 )
 from lixiao.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOKENS, INITIAL_STUDENT_NUMBER, DemoAccount
+from lixiao.demo import appointments as demo_appointments
 from lixiao.demo import catalogue as cat
 from lixiao.demo import survey as demo_survey
 from lixiao.demo.people import SEED, Generator, Person
@@ -57,6 +59,7 @@ class Summary:
     students: int
     batches: list[tuple[str, int, int]]  # name, forms, complete forms
     accounts: list[DemoAccount]
+    bookings: int = 0  # 预约 of 学生公寓 and 档案馆
 
 
 def graduating_year(today: date) -> int:
@@ -137,6 +140,13 @@ def build(students: int = DEFAULT_STUDENTS) -> Summary:
             replay = Replay(batch, Cast(handlers, counselors), random.Random(SEED + index), now)
             replay.plan(forms_of(batch), OVERRIDES, cat.PASS_RATES)
             replay.apply()
+        # 预约办理 at the counters students queue at: the dormitory and the archives.
+        demo_appointments.create(
+            list(batches.values()),
+            users["admin"],
+            {title: handlers[title] for title in demo_appointments.PLANS},
+            random.Random(SEED + 99),
+        )
         _source_rows(sources, now)
     return summary()
 
@@ -147,7 +157,9 @@ def summary() -> Summary:
     for batch in Batch.objects.filter(name__in=batch_names(year)).order_by("id"):
         forms = Form.objects.filter(batch=batch)
         rows.append((batch.name, forms.count(), forms.filter(completed_at__isnull=False).count()))
-    return Summary(College.objects.count(), Student.objects.count(), rows, ACCOUNTS)
+    return Summary(
+        College.objects.count(), Student.objects.count(), rows, ACCOUNTS, Booking.objects.count()
+    )
 
 
 def _category(name, rule, survey, departments, sources) -> Category:

@@ -1,16 +1,19 @@
-"""Counter mode: a scanned 离校码 opens that student's form, when it is within the handler's scope."""
+"""Counter mode: a scanned 离校码 opens that student's form within the handler's scope, and checks in today's booking."""
 
 import re
 from functools import cache
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lixiao.appointments import services as appointments
 from lixiao.clearance import departure_code
-from lixiao.clearance.models import Form, Record, State
-from lixiao.desk.access import desk_required, reach_for
+from lixiao.clearance.models import Form, Record, Source, State
+from lixiao.desk.access import actor, desk_required, reach_for
 
 # A code is base64url text with "." for ":" (departure_code.make).
 _TOKEN = "TOKEN"
@@ -59,6 +62,18 @@ def scan(request, token: str):
         return _refused(request, outside, 404)
     if not reach.forms().filter(pk=form_id).exists():
         return _refused(request, outside, 404)
+    # A booking for today on a step I handle here: the scan is the student's check-in.
+    for booking in appointments.arrive_by_code(actor(request, Source.DESK), reach, form_id):
+        start = timezone.localtime(booking.slot.starts_at)
+        messages.success(
+            request,
+            _("已签到：“%(step)s”预约 %(start)s–%(end)s")
+            % {
+                "step": booking.plan.step.title,
+                "start": f"{start:%H:%M}",
+                "end": f"{timezone.localtime(booking.slot.ends_at):%H:%M}",
+            },
+        )
     # Straight to the first of my steps still pending there: one tap to pass it.
     pending = (
         Record.objects.filter(form_id=form_id, step__in=reach.steps, state=State.PENDING)

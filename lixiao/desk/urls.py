@@ -1,6 +1,15 @@
 from django.urls import path
 
-from lixiao.desk import bulk, change_requests, counter, delegation, imports, objections, views
+from lixiao.desk import (
+    appointments,
+    bulk,
+    change_requests,
+    counter,
+    delegation,
+    imports,
+    objections,
+    views,
+)
 
 app_name = "desk"
 urlpatterns = [
@@ -21,6 +30,17 @@ urlpatterns = [
     path("b/<int:batch_id>/import/<int:job_id>/", imports.preview, name="import_preview"),
     path("b/<int:batch_id>/import/<int:job_id>/confirm/", imports.confirm, name="import_confirm"),
     path("b/<int:batch_id>/objections/", objections.objection_list, name="objections"),
+    path("b/<int:batch_id>/appointments/", appointments.today, name="appointments"),
+    path(
+        "b/<int:batch_id>/appointments/settings/<int:step_id>/",
+        appointments.plan_settings,
+        name="appointment_settings",
+    ),
+    path(
+        "b/<int:batch_id>/appointments/<int:booking_id>/<str:action>/",
+        appointments.act,
+        name="appointment_act",
+    ),
     path(
         "b/<int:batch_id>/objections/<int:pk>/<str:action>/",
         objections.objection_act,

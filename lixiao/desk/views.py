@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lixiao.accounts.roles import available, grants
+from lixiao.appointments import queries as appointments
+from lixiao.appointments import services as appointment_services
 from lixiao.clearance import queries, scope, services
 from lixiao.clearance.models import Record, Source, State
 from lixiao.clearance.rules import Refused
@@ -85,6 +87,8 @@ def batch(request, batch_id: int):
     context = {
         "batch": batch,
         "steps": steps,
+        # 今日预约: once one of my steps takes appointments, or to the department that may open them.
+        "appointments": _appointments_offered(request, reach),
         "search": form,
         "page": page,
         "query": query,
@@ -93,6 +97,18 @@ def batch(request, batch_id: int):
     if is_partial(request) and request.headers.get("HX-Target") == "results":
         return render(request, "desk/_results.html", context)
     return render(request, "desk/batch.html", context)
+
+
+def _appointments_offered(request, reach) -> bool:
+    manual = [s for s in reach.steps if not s.automatic]
+    if not manual:
+        return False
+    held = grants(request)
+    if any(
+        appointment_services.may_configure(request.user, reach.batch.id, s.id, held) for s in manual
+    ):
+        return True
+    return bool(appointments.plans_for_steps(reach.batch, manual))
 
 
 def result_page(forms, number):
@@ -200,6 +216,9 @@ def stats(request, batch_id: int):
     batch = reach.batch
     rows = queries.step_statistics(reach)
     today = queries.handled_today(reach)
+    # 今日预约: booked versus served today on my steps that take appointments.
+    plans = appointments.plans_for_steps(batch, reach.steps)
+    booked = appointments.day_counts(reach, plans, timezone.localdate()) if plans else {}
     return render(
         request,
         "desk/_stats.html",
@@ -208,6 +227,7 @@ def stats(request, batch_id: int):
             "rows": [(r, today.get(r.step.id, 0)) for r in rows],
             "now": timezone.localtime(),
             "open_objections": _open_objections(reach),
+            "appointments": [(s, booked[s.id]) for s in reach.steps if s.id in booked],
         },
     )
 

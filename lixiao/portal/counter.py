@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from lixiao.accounts.roles import role_required
+from lixiao.appointments import queries as appointments
 from lixiao.clearance import departure_code, queries
 
 
@@ -21,7 +22,14 @@ def code(request, form_id: int):
     form = queries.student_forms(request.user).select_related("student").filter(pk=form_id).first()
     if form is None:
         raise Http404
-    context = {"form": form, "student": form.student, "batch": form.batch}
+    context = {
+        "form": form,
+        "student": form.student,
+        "batch": form.batch,
+        # Shown with the code: the counter sees the booking the scan checks in.
+        "bookings": appointments.form_bookings(form.id),
+        "today": timezone.localdate(),
+    }
     window = form.batch.window_state()
     if window != "open" or form.completed_at:
         # Nothing to show at a counter: say why instead of a code that leads nowhere.

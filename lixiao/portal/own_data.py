@@ -1,8 +1,8 @@
 """Everything Lixiao holds about one student (PIPL art. 45), as JSON and as an Excel workbook.
 
 Read in a fixed number of queries however many forms, steps, messages or logins: the student,
-forms, records, their history, survey questions, messages, notifications, logins and
-integration rows. Always the requesting student's own data: nothing here takes an id. The ID
+forms, records, their history, survey questions, messages, appointments, notifications, logins
+and integration rows. Always the requesting student's own data: nothing here takes an id. The ID
 number stays masked as on screen. The file is Chinese whatever the page language (files stay
 Chinese); JSON keys are English so that programs can read it.
 """
@@ -15,6 +15,7 @@ from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from lixiao.appointments.models import Booking
 from lixiao.clearance import queries
 from lixiao.clearance.models import Event, Form, Record, Source, State
 from lixiao.directory.models import Student
@@ -156,6 +157,25 @@ def _messages(student: Student) -> list[dict]:
     ]
 
 
+def _appointments(student: Student) -> list[dict]:
+    rows = Booking.objects.filter(form__student=student).select_related(
+        "slot", "plan__step", "plan__batch"
+    )
+    return [
+        {
+            "batch": b.plan.batch.name,
+            "step": b.plan.step.title,
+            "starts_at": _at(b.slot.starts_at),
+            "ends_at": _at(b.slot.ends_at),
+            "status": b.get_status_display(),
+            "booked_at": _at(b.created_at),
+            "arrived_at": _at(b.arrived_at),
+            "closed_at": _at(b.closed_at),
+        }
+        for b in rows.order_by("slot__starts_at", "id")
+    ]
+
+
 def _notifications(user) -> list[dict]:
     return [
         {
@@ -217,6 +237,7 @@ def collect(user) -> dict:
             "profile": _profile(student),
             "forms": _forms(student),
             "messages": _messages(student),
+            "appointments": _appointments(student),
             "notifications": _notifications(user),
             "logins": logins(user),
             "integration_data": _integration_rows(student),
@@ -348,6 +369,23 @@ def as_xlsx(data: dict) -> bytes:
                         else "",
                     ]
                     for m in data["messages"]
+                ],
+            ),  # fmt: skip
+            (
+                "预约",
+                ["批次", "环节", "开始时间", "结束时间", "状态", "预约时间", "签到时间", "结束于"],
+                [
+                    [
+                        a["batch"],
+                        a["step"],
+                        a["starts_at"],
+                        a["ends_at"],
+                        a["status"],
+                        a["booked_at"],
+                        a["arrived_at"],
+                        a["closed_at"],
+                    ]
+                    for a in data["appointments"]
                 ],
             ),  # fmt: skip
             (

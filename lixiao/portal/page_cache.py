@@ -30,7 +30,7 @@ from lixiao.portal import pages
 
 # Bump when the section's template or context changes shape, so that a shared cache (Redis)
 # never serves a fragment rendered by the previous release.
-LAYOUT = 3
+LAYOUT = 4
 log = logging.getLogger(__name__)
 
 

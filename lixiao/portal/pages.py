@@ -10,6 +10,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lixiao.appointments import queries as appointments
+from lixiao.appointments.models import Booking
 from lixiao.clearance import queries, rules
 from lixiao.clearance.models import Event, Form, Record, Source, State
 from lixiao.integrations.models import SourceRow
@@ -58,6 +60,9 @@ class StepView:
     overdue: bool = False
     history: list[HistoryLine] = field(default_factory=list)
     messages: list[Objection] = field(default_factory=list)
+    # 预约办理: the step takes appointments (while pending), and the open booking of it.
+    bookable: bool = False
+    booking: Booking | None = None
 
 
 @dataclass
@@ -115,15 +120,16 @@ def student_page(user, forms: list[Form] | None = None) -> list[FormView]:
     """Every form of this student (latest batch first) with steps, history and messages.
 
     Four queries: forms (unless given, as read by `student_forms`), records (with steps,
-    departments, sources and the source rows' times), audit events of those records, and the
-    student's messages; a fifth when a category shows a survey (does it have questions).
+    departments, sources, the source rows' times and appointments), audit events of those
+    records, and the student's messages; one more when a category shows a survey (does it have
+    questions), one more when the student has an open booking (its slot).
     """
     if forms is None:
         forms = student_forms(user)
     if not forms:
         return []
     student = forms[0].student
-    records = (
+    records = appointments.annotate_records(
         Record.objects.select_related("step", "step__department", "step__source")
         .annotate(source_at=_fresh_subquery(student.student_number))
         .order_by("step__order", "step_id")
@@ -135,6 +141,8 @@ def student_page(user, forms: list[Form] | None = None) -> list[FormView]:
     messages = defaultdict(list)
     for message in Objection.objects.filter(form_id__in=form_ids).order_by("created_at", "id"):
         messages[message.record_id].append(message)
+    # Only a student with an open booking pays a query for it (its slot's times).
+    bookings = appointments.bookings(r.open_booking for f in forms for r in f.records.all())
     now = timezone.now()
     result = []
     for form in forms:
@@ -143,6 +151,9 @@ def student_page(user, forms: list[Form] | None = None) -> list[FormView]:
             _step_view(record, form, history.get(record.id, []), messages.get(record.id, []), now)
             for record in form.records.all()
         ]
+        for view in steps:
+            view.booking = bookings.get(view.record.open_booking)
+            view.bookable = view.record.state == State.PENDING and view.record.appointment_open
         response = getattr(form, "survey_response", None)
         result.append(
             FormView(

@@ -2,7 +2,7 @@ import os
 
 from django.urls import path
 
-from lixiao.portal import account, certificate, counter, objections, survey, views
+from lixiao.portal import account, appointments, certificate, counter, objections, survey, views
 
 app_name = "portal"
 urlpatterns = [
@@ -14,6 +14,8 @@ urlpatterns = [
     path("code/<int:form_id>/", counter.code, name="counter_code"),
     path("account/", account.account, name="account"),
     path("account/data.<str:fmt>", account.download, name="own_data"),
+    path("appointments/<int:record_id>/", appointments.booking, name="booking"),
+    path("appointments/cancel/<int:booking_id>/", appointments.cancel, name="booking_cancel"),
 ]
 if os.environ.get("LIXIAO_BENCH") == "1":
     # bench/http_load.py's baseline page: never routed in a normal deployment.

@@ -92,8 +92,8 @@ def test_excel_has_a_sheet_per_kind_of_data(uni, history):
     assert response["Content-Disposition"].endswith('.xlsx"')
     book = CalamineWorkbook.from_filelike(io.BytesIO(response.content))
     assert book.sheet_names == [
-        "个人信息", "离校单", "环节状态", "办理记录", "留言与附件", "调查问卷", "通知", "登录记录",
-        "集成表数据",
+        "个人信息", "离校单", "环节状态", "办理记录", "留言与附件", "预约", "调查问卷", "通知",
+        "登录记录", "集成表数据",
     ]  # fmt: skip
     sheets = {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
     facts = dict((row[0], row[1]) for row in sheets["个人信息"][1:])

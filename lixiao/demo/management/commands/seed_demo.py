@@ -35,6 +35,9 @@ class Command(BaseCommand):
         out.write(f"院系 {summary.colleges} 个，学生 {summary.students} 名")
         for name, forms, complete in summary.batches:
             out.write(f"  {name}：离校单 {forms} 份，已办结 {complete} 份")
+        out.write(
+            f"学生公寓、档案馆开放预约办理，已有预约 {summary.bookings} 个（dorm、archives 的“今日预约”）"
+        )
         out.write("")
         out.write("演示账号：")
         width = max(len(a.username) for a in summary.accounts)
