@@ -11,31 +11,22 @@ from typing import Literal
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
-from ninja.errors import AuthorizationError
-from ninja.responses import Status
+from ninja import Field, Query, Router, Schema
 from ninja.security import SessionAuth
+from pydantic import BaseModel, ConfigDict
 
 from lixiao.accounts.network import client_ip
 from lixiao.accounts.roles import grants
-from lixiao.api.desk import DeskSession, Error
+from lixiao.api.desk import DeskSession
+from lixiao.api.errors import Problem, Refusal
 from lixiao.appointments import queries, rules, services
 from lixiao.appointments.models import OPEN, Booking, Plan
 from lixiao.clearance import scope
 from lixiao.clearance.models import Record, Source, State
-from lixiao.clearance.rules import Refused
 from lixiao.clearance.scope import student_forms
 from lixiao.clearance.services import Actor
 
 StatusCode = Literal["booked", "arrived", "served", "no_show", "cancelled", "released"]
-
-
-class Unauthorized(Schema):
-    detail: str = Field(description="未登录（Unauthorized）")
-
-
-class ValidationErrors(Schema):
-    detail: list[dict] = Field(description="参数不合法：每项给出位置（loc）和原因（msg）")
 
 
 class PlanOut(Schema):
@@ -106,20 +97,31 @@ class DayOut(Schema):
 
 
 class StudentSession(SessionAuth):
-    """A logged-in student (their own data only); other people get 403."""
+    """A logged-in student: their own bookings and free places only; anyone else gets 403."""
+
+    openapi_description = "学生登录后的会话 Cookie（与页面相同的登录）。A student's session cookie of a login to the site."
+    refusals = {403: "不是学生账号 · Not a student's account"}  # for the schema (openapi)
+
+    def __call__(self, request):
+        if not request.user.is_authenticated:
+            raise Problem(401, "not_authenticated", _("未登录或登录已过期：请先登录"))
+        return super().__call__(request)
 
     def authenticate(self, request, key):
-        user = request.user
-        if not user.is_authenticated:
-            return None  # 401
-        if not hasattr(user, "student"):
-            raise AuthorizationError(message=_("只有学生可以查看自己的预约"))
-        return user
+        if not hasattr(request.user, "student"):
+            raise Problem(403, "forbidden", _("只有学生可以查看自己的预约"))
+        return request.user
 
 
 desk_router = Router(tags=["appointments"], auth=DeskSession())
 student_router = Router(tags=["appointments"], auth=StudentSession())
-READ_ERRORS = {401: Unauthorized, 403: Error, 404: Error, 422: ValidationErrors}
+# A day to look at: bounded, so no date arithmetic runs past what the calendar holds.
+DAY = Query(
+    None,
+    ge=queries.FIRST_DAY,
+    le=queries.LAST_DAY,
+    description="日期 YYYY-MM-DD，默认今天（2000-01-01 至 2099-12-31）",
+)
 
 
 def _plan(request, batch_id: int, step_id: int) -> tuple[scope.Reach, Plan]:
@@ -152,7 +154,7 @@ def _booking(b: Booking, slot=None) -> dict:
 
 @desk_router.get(
     "/batches/{batch_id}/appointments",
-    response={200: list[PlanOut], **READ_ERRORS},
+    response=list[PlanOut],
     summary="我的环节的预约设置",
 )
 def plans(request, batch_id: int):
@@ -181,11 +183,11 @@ def plans(request, batch_id: int):
 
 @desk_router.get(
     "/batches/{batch_id}/appointments/{step_id}/slots",
-    response={200: list[SlotOut], **READ_ERRORS},
+    response=list[SlotOut],
     summary="某天的时段及名额（默认今天）",
     description="计数包括全部学生（窗口共用名额）；名单见 bookings。",
 )
-def slots(request, batch_id: int, step_id: int, day: date | None = None):
+def slots(request, batch_id: int, step_id: int, day: date | None = DAY):
     reach, plan = _plan(request, batch_id, step_id)
     board = queries.board(reach, plan, day or timezone.localdate(), with_bookings=False)
     return [
@@ -207,55 +209,61 @@ def slots(request, batch_id: int, step_id: int, day: date | None = None):
 
 @desk_router.get(
     "/batches/{batch_id}/appointments/{step_id}/bookings",
-    response={200: list[BookingOut], **READ_ERRORS},
+    response=list[BookingOut],
     summary="某天的预约名单（默认今天，只含我办理范围内的学生）",
 )
-def bookings(request, batch_id: int, step_id: int, day: date | None = None):
+def bookings(request, batch_id: int, step_id: int, day: date | None = DAY):
     reach, plan = _plan(request, batch_id, step_id)
     board = queries.board(reach, plan, day or timezone.localdate())
     return [_booking(b) for s in board.slots for b in s.bookings]
 
 
 def _desk_change(request, booking_id: int, change):
+    """One booking through the appointments' writer; NotFound (404) and Refused (409) answer
+    through the API's error handlers."""
     actor = Actor(user=request.user, source=Source.API, client_ip=client_ip(request))
-    try:
-        booking = change(actor, booking_id)
-    except services.NotFound:
-        return Status(404, {"detail": "Not Found"})
-    except Refused as refusal:
-        return Status(409, {"detail": str(refusal)})
+    booking = change(actor, booking_id)
     booking = Booking.objects.select_related(
         "slot", "plan__step", "form__student", "form__college"
     ).get(pk=booking.pk)
-    return Status(200, _booking(booking))
+    return _booking(booking)
 
 
-CHANGE_ERRORS = {401: Unauthorized, 403: Error, 404: Error, 409: Error, 422: ValidationErrors}
+CHANGE_RESPONSES = {200: BookingOut, 409: Refusal}
+
+
+class NoBody(BaseModel):
+    """Check-in and no-show take nothing: the body may be left out, or be {} (pydantic's own
+    model, as desk.NoteIn: anything else — an array, a number, a field — is refused with 422)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 @desk_router.post(
     "/bookings/{booking_id}/check-in",
-    response={200: BookingOut, **CHANGE_ERRORS},
+    response=CHANGE_RESPONSES,
     summary="签到（学生已到窗口，限当天的预约）",
-    description="重复签到不变；409：预约已取消、已结束或不是今天，detail 为原因；范围外 404。",
+    description="请求体可省略（或为 {}）。重复签到不变；409：预约已结束或不是今天，detail 为原因，refusal 为代码"
+    "（closed、not_today、archived）；不存在与范围外同为 404。",
 )
-def check_in(request, booking_id: int):
+def check_in(request, booking_id: int, body: NoBody | None = None):
     return _desk_change(request, booking_id, services.check_in)
 
 
 @desk_router.post(
     "/bookings/{booking_id}/no-show",
-    response={200: BookingOut, **CHANGE_ERRORS},
+    response=CHANGE_RESPONSES,
     summary="标记未到（时段开始后）",
-    description="409：时段尚未开始或预约已结束；范围外 404。学生随后可另约时段。",
+    description="请求体可省略（或为 {}）。409：时段尚未开始或预约已结束（refusal：not_started、closed、archived）；"
+    "不存在与范围外同为 404。学生随后可另约时段。",
 )
-def no_show(request, booking_id: int):
+def no_show(request, booking_id: int, body: NoBody | None = None):
     return _desk_change(request, booking_id, services.mark_no_show)
 
 
 @student_router.get(
     "/bookings",
-    response={200: list[MyBookingOut], 401: Unauthorized, 403: Error},
+    response=list[MyBookingOut],
     summary="我的预约（只读）",
 )
 def my_bookings(request):
@@ -278,7 +286,7 @@ def my_bookings(request):
 
 @student_router.get(
     "/records/{record_id}/slots",
-    response={200: list[DayOut], **READ_ERRORS},
+    response=list[DayOut],
     summary="我的一个环节可预约的日期与时段（只读；预约请在离校单页面操作）",
     description="环节已办理、未开放预约或不在服务时间内时为空列表；不是我的环节 404。",
 )

@@ -15,6 +15,13 @@ from lixiao.clearance import scope
 from lixiao.clearance.models import Batch, Form, Step
 
 S = Booking.Status
+# The days any page or call may look at: date arithmetic near 0001 or 9999 would overflow.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def sane_day(value: date | None) -> date | None:
+    """The day if it lies within FIRST_DAY–LAST_DAY, else None (the caller's default applies)."""
+    return value if value is not None and FIRST_DAY <= value <= LAST_DAY else None
 
 
 @dataclass

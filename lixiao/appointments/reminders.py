@@ -54,6 +54,7 @@ def _due(day: date):
             slot__starts_at__gte=start,
             slot__starts_at__lt=start + timedelta(days=1),
             plan__batch__enabled=True,
+            plan__batch__archived_at__isnull=True,
         )
         .select_related("slot", "plan__step", "form__student")
         .order_by("form__student__user_id", "slot__starts_at", "id")

@@ -23,9 +23,10 @@ from lixiao.desk.access import actor, desk_required, is_partial, my_step, reach_
 
 def _day(text: str | None) -> date:
     try:
-        return date.fromisoformat(text or "")
+        day = date.fromisoformat(text or "")
     except ValueError:
-        return timezone.localdate()
+        day = None
+    return queries.sane_day(day) or timezone.localdate()
 
 
 def _context(request, reach, step_id=None, day=None) -> dict:

@@ -41,6 +41,8 @@ def _slot(text: str) -> datetime | None:
         value = datetime.strptime((text or "").strip(), "%Y-%m-%dT%H:%M")
     except ValueError:
         return None
+    if queries.sane_day(value.date()) is None:
+        return None  # no slot lies there, and time-zone arithmetic near year 1 or 9999 overflows
     return timezone.make_aware(value)
 
 

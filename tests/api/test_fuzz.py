@@ -51,6 +51,7 @@ def config(schema: dict, credentials: dict, ids: list[int], students: list[str])
     raw = credentials["raw"]
     secrets = {
         "DeskSession": f"api_key = {_toml(raw['session'])}",
+        "StudentSession": f"api_key = {_toml(raw['student_session'])}",
         "CsrfCookie": f"api_key = {_toml(raw['csrf'])}",
         "CsrfToken": f"api_key = {_toml(raw['csrf'])}",
         "SourceToken": f"bearer = {_toml(raw['token'])}",

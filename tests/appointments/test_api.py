@@ -23,6 +23,11 @@ def login(user, csrf=False) -> Client:
     return client
 
 
+def post(client, url):
+    """A POST as an API client sends it: JSON, here with no body at all."""
+    return client.post(url, content_type="application/json")
+
+
 def book_today(form):
     return services.book(
         student(form.student.user),
@@ -84,18 +89,23 @@ def test_the_desk_api_keeps_to_the_gate(uni, plan):
 def test_check_in_and_no_show(uni, plan):
     booking = book_today(uni.form)
     c = login(uni.dorm, csrf=True)
-    assert c.post(f"{DESK}/bookings/{booking.id}/check-in").status_code == 403  # no CSRF token
+    refused = post(c, f"{DESK}/bookings/{booking.id}/check-in")
+    assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
     c = login(uni.dorm)
-    done = c.post(f"{DESK}/bookings/{booking.id}/check-in")
+    done = post(c, f"{DESK}/bookings/{booking.id}/check-in")
     assert (
         done.status_code == 200 and done.json()["status"] == "arrived" and done.json()["arrived_at"]
     )
-    refused = c.post(f"{DESK}/bookings/{booking.id}/no-show")
+    refused = post(c, f"{DESK}/bookings/{booking.id}/no-show")
     assert refused.status_code == 409 and "已签到" in refused.json()["detail"]
-    assert login(uni.library).post(f"{DESK}/bookings/{booking.id}/check-in").status_code == 404
-    assert c.post(f"{DESK}/bookings/999999/no-show").status_code == 404
+    assert refused.json()["refusal"] == "closed"
+    assert post(login(uni.library), f"{DESK}/bookings/{booking.id}/check-in").status_code == 404
+    assert post(c, f"{DESK}/bookings/999999/no-show").status_code == 404
     other = book_today(uni.form_cs2)
-    assert c.post(f"{DESK}/bookings/{other.id}/no-show").json()["status"] == "no_show"
+    answer = c.post(f"{DESK}/bookings/{other.id}/no-show", {}, content_type="application/json")
+    assert answer.json()["status"] == "no_show"
+    extra = c.post(f"{DESK}/bookings/{other.id}/no-show", {"x": 1}, content_type="application/json")
+    assert extra.status_code == 422  # nothing is taken in a body
 
 
 def test_the_student_reads_their_own_bookings_and_free_places(uni, plan):
@@ -115,7 +125,7 @@ def test_the_student_reads_their_own_bookings_and_free_places(uni, plan):
     assert login(uni.dorm).get(f"{ME}/bookings").status_code == 403
     assert Client().get(f"{ME}/bookings").status_code == 401
     # Read-only: there is no way to book or cancel through the student's API.
-    assert c.post(f"{ME}/bookings").status_code == 405
+    assert post(c, f"{ME}/bookings").status_code == 405
 
 
 @pytest.mark.parametrize(
@@ -125,13 +135,14 @@ def test_the_student_reads_their_own_bookings_and_free_places(uni, plan):
         "/batches/1/appointments/x/slots",
         "/batches/1/appointments/1/slots?day=tomorrow",
         "/batches/1/appointments/1/bookings?day=2026-02-30",
+        "/batches/1/appointments/1/slots?day=9999-12-31",  # the calendar's edge: no overflow
+        "/batches/1/appointments/1/bookings?day=0001-01-01",
         "/bookings/abc/check-in",
     ],
 )
 def test_malformed_input_gets_a_4xx(uni, plan, path):
     c = login(uni.dorm)
-    method = c.post if path.endswith("check-in") else c.get
-    response = method(f"{DESK}{path}")
+    response = post(c, f"{DESK}{path}") if path.endswith("check-in") else c.get(f"{DESK}{path}")
     assert 400 <= response.status_code < 500, response.status_code
     assert "detail" in response.json()
 

@@ -302,3 +302,40 @@ def test_a_student_who_came_but_was_not_done_books_another_time(uni, plan):
     came.refresh_from_db()
     again.refresh_from_db()
     assert came.status == "arrived" and again.status == "released"
+
+
+def test_an_archived_batch_keeps_its_appointments_as_they_are(uni, plan):
+    from lixiao.clearance.models import Batch
+
+    waiting = services.book(student(uni.student.user), dorm(uni.form).id, at(1, 9))
+    today = today_booking(uni, uni.form_cs2)
+    Batch.objects.filter(pk=uni.batch.pk).update(archived_at=timezone.now())
+    uni.batch.refresh_from_db()
+    attempts = [
+        lambda: services.book(student(uni.student_lit.user), dorm(uni.form_lit).id, at(1, 10)),
+        lambda: services.cancel(student(uni.student.user), waiting.id),
+        lambda: services.check_in(desk(uni.dorm), today.id),
+        lambda: services.mark_no_show(desk(uni.dorm), today.id),
+        lambda: make_plan(uni, capacity=9),
+    ]
+    for attempt in attempts:
+        with pytest.raises(Refused, match="归档") as refused:
+            attempt()
+        assert refused.value.code == "archived"
+    waiting.refresh_from_db()
+    today.refresh_from_db()
+    assert (waiting.status, today.status) == ("booked", "booked")
+    assert Plan.objects.get(pk=plan.pk).capacity == 2
+
+
+def test_the_retention_purge_keeps_bookings_on_the_anonymised_forms(uni, plan, settings, media):
+    from lixiao.clearance.models import Batch
+    from tests.clearance.test_purge import archive
+
+    settings.LIXIAO_RETENTION_YEARS = 3
+    booking = services.book(student(uni.student.user), dorm(uni.form).id, at(1, 9))
+    archive(uni.batch, 4, core.Actor(uni.office, "admin"))
+    core.purge_personal_data(core.Actor.system("admin"))
+    booking.refresh_from_db()
+    assert booking.form_id == uni.form.id and Form.objects.get(pk=uni.form.pk).purged_at
+    assert Batch.objects.get(pk=uni.batch.pk).archived_at is not None

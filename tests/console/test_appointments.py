@@ -132,3 +132,10 @@ def test_the_use_page_reads_a_fixed_number_of_queries(uni, django_assert_max_num
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(page)
+
+
+def test_a_range_at_the_calendars_edge_is_read_as_the_default(uni):
+    plan = make_plan(uni)
+    page = f"/console/batches/{uni.batch.id}/appointments/{plan.step_id}/use/"
+    for first, last in (("0001-01-01", "9999-12-31"), ("9999-12-31", "0001-01-01"), ("x", "")):
+        assert office(uni).get(page, {"from": first, "to": last}).status_code == 200

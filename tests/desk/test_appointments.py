@@ -197,3 +197,10 @@ def test_the_day_queries_do_not_grow_with_bookings(uni, as_user, django_assert_m
     book_today(f.enrolled(uni.batch, "2022799999", "又一名", uni.cs), hour=5)
     with django_assert_max_num_queries(len(stats_few.captured_queries)):
         client.get(desk_url(uni.batch, "stats/"))
+
+
+def test_days_at_the_calendars_edge_fall_back_to_today(uni, as_user):
+    make_plan(uni)
+    for day in ("9999-12-31", "0001-01-01", "2026-02-30", "x"):
+        page = as_user(uni.dorm).get(desk_url(uni.batch, "appointments/"), {"day": day})
+        assert page.status_code == 200 and "今天" in page.content.decode(), day

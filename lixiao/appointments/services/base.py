@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from lixiao.appointments.models import Booking
 from lixiao.clearance import services as core
-from lixiao.clearance.models import Form
+from lixiao.clearance.models import Batch, Form
 
 NotFound, Forbidden = core.NotFound, core.Forbidden
 # The audit source of what students do themselves on their page (book, change, cancel).
@@ -27,22 +27,24 @@ def stamp(at: datetime) -> str:
     return local(at).strftime("%Y-%m-%d %H:%M")
 
 
-def lock_form(form_id: int) -> None:
-    # The record writer locks forms too: a pass and a booking of one form queue, never interleave.
+def lock_form(batch_id: int, form_id: int) -> None:
+    """The writer's order: the batch's share lock (an archived batch is refused, for everyone),
+    then the form — a pass and a booking of one form queue, never interleave."""
+    core.require_writable(Batch(pk=batch_id))
     list(Form.objects.select_for_update().filter(pk=form_id).values_list("id", flat=True))
 
 
 def locked_booking(booking_id: int, within: QuerySet | None = None) -> Booking:
-    """The booking, locked after its form: every write here takes the form first, then the
-    booking, as the record writer does (form, then the bookings its pass closes) — so the two
-    never wait for each other in opposite order. `within`: the forms it must be on."""
+    """The booking, locked after its batch and form: every write here takes them in the record
+    writer's order (batch, form, then the bookings its pass closes) — so the two never wait for
+    each other in opposite order. `within`: the forms it must be on."""
     found = Booking.objects.filter(pk=booking_id)
     if within is not None:
         found = found.filter(form__in=within)
-    form_id = found.values_list("form_id", flat=True).first()
-    if form_id is None:
+    ids = found.values_list("plan__batch_id", "form_id").first()
+    if ids is None:
         raise NotFound
-    lock_form(form_id)
+    lock_form(*ids)
     return (
         Booking.objects.select_for_update(of=("self",))
         .select_related("slot", "form", "plan__batch", "plan__step")

@@ -79,7 +79,7 @@ def book(
     record = _own_record(actor.user, record_id)
     form, step, batch = record.form, record.step, record.form.batch
     with transaction.atomic():
-        lock_form(form.id)
+        lock_form(batch.id, form.id)
         state = Record.objects.filter(pk=record.id).values_list("state", flat=True).get()
         if state != State.PENDING:
             raise Refused(

@@ -84,7 +84,7 @@ def arrive_by_code(
     start = slot_at(day, datetime.min.time())
     arrived = []
     with transaction.atomic():
-        lock_form(form_id)
+        lock_form(reach.batch.id, form_id)
         bookings = (
             Booking.objects.select_for_update(of=("self",))
             .select_related("slot", "form", "plan__batch", "plan__step")

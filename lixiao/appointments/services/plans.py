@@ -75,6 +75,7 @@ def save_plan(actor: core.Actor, batch: Batch, step: Step, data: PlanData) -> Pl
         raise Refused(str(error), "settings") from None
     values = _plan_values(data)
     with transaction.atomic():
+        core.require_writable(batch)  # an archived batch's settings stay as they were
         plan = Plan.objects.select_for_update().filter(batch=batch, step=step).first()
         before = {name: getattr(plan, name) for name in values} if plan else {}
         if plan is None:

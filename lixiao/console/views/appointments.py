@@ -82,9 +82,10 @@ def appointment_edit(request, pk: int, step_id: int):
 
 def _date(text: str | None, default: date) -> date:
     try:
-        return date.fromisoformat(text or "")
+        day = date.fromisoformat(text or "")
     except ValueError:
-        return default
+        day = None
+    return queries.sane_day(day) or default
 
 
 @office_view

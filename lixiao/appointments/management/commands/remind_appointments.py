@@ -1,11 +1,9 @@
 """manage.py remind_appointments: tomorrow's bookings, one reminder per student, once per booking."""
 
-import time
-
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
 
 from lixiao.appointments import reminders
+from lixiao.infra import schedule
 from lixiao.integrations.management.commands.sync import parse_interval
 
 
@@ -28,12 +26,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         interval = parse_interval(options["every"]) if options["every"] else None
-        while True:
+        if interval is None or options["dry_run"]:
             self.run_once(options["dry_run"], options["verbosity"])
-            if interval is None:
-                return
-            time.sleep(interval)
-            close_old_connections()  # a long sleep outlives the server's idle timeout
+            return
+        # Every node may run this loop: each interval's run happens on one node only (and a
+        # second run would remind nobody again anyway: each booking is reminded once).
+        schedule.every(
+            "remind_appointments",
+            interval,
+            lambda: self.run_once(False, options["verbosity"]),
+        )
 
     def run_once(self, dry_run: bool, verbosity: int) -> reminders.Run:
         run = reminders.remind(dry_run=dry_run)
