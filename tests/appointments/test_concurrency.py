@@ -2,11 +2,7 @@
 pass of its step that raced it: real threads on PostgreSQL (row locks), a child process on a
 SQLite file (IMMEDIATE transactions)."""
 
-import os
-import subprocess
-import sys
 import threading
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -19,8 +15,8 @@ from lixiao.clearance.models import Record, State
 from lixiao.clearance.rules import Refused
 from tests import factories as f
 from tests.appointments.conftest import at, make_plan, student
+from tests.races import prepare_child_database, run_sqlite_race
 
-ROOT = Path(__file__).resolve().parents[2]
 CAPACITY = 3
 ROUNDS = 6
 SLOTS = [at(1, 9 + i // 2, 30 * (i % 2)) for i in range(ROUNDS)]  # tomorrow 9:00, 9:30, …
@@ -128,43 +124,17 @@ def test_concurrent_bookings_never_exceed_capacity_on_postgresql(uni):
     assert assert_consistent(forms) > 2 * CAPACITY  # the race really booked, moved and cancelled
 
 
-# As in tests/clearance/test_concurrency.py: the SQLite test database is in memory with a shared
-# cache (a second writer fails at once), so the SQLite race runs in a child process on a file
-# database with the production settings: WAL, IMMEDIATE transactions, busy timeout.
+# The SQLite race runs in a child process on a file database (tests/races.py says why).
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite race runs on SQLite")
 def test_concurrent_bookings_never_exceed_capacity_on_a_sqlite_file(tmp_path):
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'race.sqlite3'}",
-        "LIXIAO_VAR_DIR": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "lixiao.settings",
-    }
-    code = "import django; django.setup(); from tests.appointments import test_concurrency as t; t.sqlite_race()"
-    child = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert child.returncode == 0, child.stdout + child.stderr
-    assert "race: consistent" in child.stdout
+    run_sqlite_race(tmp_path, "tests.appointments.test_concurrency")
 
 
 def sqlite_race() -> None:
     """Run in a child process against a fresh SQLite file (see the test above)."""
-    from django.conf import settings
-    from django.core.management import call_command
-
     from lixiao.directory.models import College
 
-    assert connection.vendor == "sqlite" and "race.sqlite3" in str(
-        settings.DATABASES["default"]["NAME"]
-    )
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("migrate", verbosity=0)
+    prepare_child_database()
     cs = College.objects.create(code="CS", name="计算机与信息科学学院")
     category = f.category()
     b = f.batch(category)

@@ -1,10 +1,6 @@
 """Rule 2 under real concurrency: final-step passes racing prerequisite revokes on one form."""
 
-import os
-import subprocess
-import sys
 import threading
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -15,10 +11,10 @@ from lixiao.clearance.models import Event, Record, State
 from lixiao.clearance.rules import Refused
 from tests import factories as f
 from tests.conftest import record
+from tests.races import prepare_child_database, run_sqlite_race
 
 THREADS = 8
 ROUNDS = 25
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_race(uni, forms, threads=THREADS, rounds=ROUNDS) -> list[BaseException]:
@@ -119,47 +115,19 @@ def test_final_pass_and_prerequisite_revoke_race_on_postgresql(uni):
     assert_race_left_everything_consistent(uni)
 
 
-# The SQLite test database is in memory with a shared cache: there a second writer gets
-# "database table is locked" at once (the busy timeout does not apply to shared-cache
-# locks), and flushing it after a transactional test is refused by the append-only audit
-# triggers. So the SQLite race runs in a child process on a throwaway file database with
-# the production settings: WAL, IMMEDIATE transactions, busy timeout.
+# The SQLite race runs in a child process on a file database (tests/races.py says why).
 @pytest.mark.skipif(
     connection.vendor != "sqlite", reason="the SQLite race runs when the tests run on SQLite"
 )
 def test_final_pass_and_prerequisite_revoke_race_on_a_sqlite_file(tmp_path):
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'race.sqlite3'}",
-        "LIXIAO_VAR_DIR": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "lixiao.settings",
-    }
-    code = "import django; django.setup(); from tests.clearance import test_concurrency as t; t.sqlite_race()"
-    child = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert child.returncode == 0, child.stdout + child.stderr
-    assert "race: consistent" in child.stdout
+    run_sqlite_race(tmp_path, "tests.clearance.test_concurrency")
 
 
 def sqlite_race() -> None:
     """Run in a child process against a fresh SQLite file (see the test above)."""
-    from django.conf import settings
-    from django.core.management import call_command
-
     from lixiao.directory.models import College
 
-    assert connection.vendor == "sqlite" and "race.sqlite3" in str(
-        settings.DATABASES["default"]["NAME"]
-    )
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("migrate", verbosity=0)
+    prepare_child_database()
     cs = College.objects.create(code="CS", name="计算机与信息科学学院")
     b = f.batch(f.category())
     uni = SimpleNamespace(
