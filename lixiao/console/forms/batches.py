@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from lixiao.clearance.models import Batch
+from lixiao.clearance.services import batches
 from lixiao.ui import BootstrapMixin, DateTimeInput
 
 _YEAR = re.compile(r"^(\d{4})-(\d{4})$")
@@ -15,16 +16,7 @@ _YEAR = re.compile(r"^(\d{4})-(\d{4})$")
 class BatchForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Batch
-        fields = [
-            "name",
-            "academic_year",
-            "student_type",
-            "category",
-            "opens_at",
-            "closes_at",
-            "description",
-            "enabled",
-        ]
+        fields = list(batches.FIELDS)  # what the core's service writes, nothing more
         widgets = {
             "opens_at": DateTimeInput(),
             "closes_at": DateTimeInput(),

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lixiao.clearance import rules
 from lixiao.clearance.models import OwnerType, Step
+from lixiao.clearance.services import steps
 from lixiao.console.forms import split_values
 from lixiao.directory import codes
 from lixiao.ui import BootstrapMixin, DateInput
@@ -14,20 +15,7 @@ from lixiao.ui import BootstrapMixin, DateInput
 class StepForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Step
-        fields = [
-            "title",
-            "owner_type",
-            "department",
-            "required",
-            "automatic",
-            "source",
-            "precedence",
-            "is_final",
-            "survey_bound",
-            "instructions",
-            "contact",
-            "deadline",
-        ]
+        fields = list(steps.FIELDS)  # what the core's service writes, nothing more
         widgets = {"deadline": DateInput(), "instructions": forms.Textarea(attrs={"rows": 3})}
         labels = {
             "source": pgettext_lazy("one integration source", "集成表"),
